@@ -1,0 +1,29 @@
+"""Provenance: every action on a document is recorded as an event (in the spirit of PREMIS)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class EventType(StrEnum):
+    ingested = "ingested"
+    ocr_done = "ocr_done"
+    classified = "classified"
+    archived = "archived"
+    verified = "verified"
+
+
+class EventOutcome(StrEnum):
+    success = "success"
+    failure = "failure"
+
+
+class Event(BaseModel):
+    type: EventType
+    at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    outcome: EventOutcome = EventOutcome.success
+    agent: str = ""  # software and version that acted, e.g. "sohoa 0.1.0; tesseract 5.3.0"
+    detail: str = ""  # never personal data

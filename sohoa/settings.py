@@ -1,0 +1,51 @@
+"""Settings: every one an environment variable (SOHOA_*), each documented on its own line.
+
+With nothing set, sohoa runs on one machine: a folder object store and a SQLite catalog under SOHOA_HOME.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore")
+
+    home: Path = Field(Path("./sohoa-data"), description="Data folder; the embedded defaults live under it.")
+    store_url: str = Field("", description="file:///abs/path (default SOHOA_HOME/store) or s3://BUCKET.")
+    s3_endpoint: str = Field("", description="host:port of the S3 server when SOHOA_STORE_URL is s3://.")
+    s3_access_key: str = Field("", description="S3 access key.")
+    s3_secret_key: str = Field("", description="S3 secret key.")
+    s3_secure: bool = Field(False, description="1 to talk to the S3 server over TLS.")
+    s3_region: str = Field("", description="S3 region, if the server wants one.")
+    catalog_url: str = Field("", description="sqlite:///abs/path.db (default SOHOA_HOME/catalog.db).")
+    ocr_lang: str = Field("vie+eng", description="Tesseract languages.")
+    tesseract_timeout: int = Field(120, description="Seconds one page may take in Tesseract before it is stopped.")
+    max_file_mb: int = Field(500, description="Largest input file accepted, in MiB.")
+    max_page_pixels: int = Field(
+        200_000_000, description="Largest page accepted, in pixels (refuses decompression bombs)."
+    )
+    max_pages: int = Field(2000, description="Most pages accepted in one document.")
+    rasterize_dpi_max: int = Field(400, description="Highest resolution a PDF page is rasterised at.")
+    agency: str = Field("", description="Agency code used when an ingest names none (e.g. 000.00.00.H30).")
+
+    @cached_property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or (self.home_dir / "store").as_uri()
+
+    @property
+    def resolved_catalog_url(self) -> str:
+        return self.catalog_url or f"sqlite:///{self.home_dir / 'catalog.db'}"
+
+
+def get_settings() -> Settings:
+    """Fresh settings from the environment (cheap; tests change the environment between calls)."""
+    return Settings()
