@@ -13,6 +13,7 @@ from schemas.models import (
     Page,
     SearchHit,
     SearchResult,
+    SourceFile,
     StoredObject,
     Word,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Page",
     "SearchHit",
     "SearchResult",
+    "SourceFile",
     "StoredObject",
     "Word",
 ]

@@ -57,6 +57,18 @@ class OcrResult(BaseModel):
         }
 
 
+class SourceFile(BaseModel):
+    """An input file after triage: what it is and its checksum, before any page is read."""
+
+    path: str
+    name: str
+    format: str  # pdf | tiff | jpeg | png
+    media_type: str
+    size: int
+    sha256: str
+    page_count: int
+
+
 class DocumentMetadata(BaseModel):
     """The archival fields of one document (Nghị định 30/2020, Phụ lục VI), as far as known."""
 

@@ -1,1 +1,6 @@
-"""search"""
+"""The catalog and the Vietnamese full-text index (diacritics ignored, đ included)."""
+
+from schemas.text import fold, words
+from search.catalog import Catalog
+
+__all__ = ["Catalog", "fold", "words"]

@@ -1,0 +1,52 @@
+# Two commands: `make demo` and `make test`. Both install what is missing (Debian packages, .venv) and are
+# idempotent: a second run skips what is done.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+DEB_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-liberation2
+SOHOA_HOME ?= $(CURDIR)/sohoa-data
+DEMO_SAMPLES := $(SOHOA_HOME)/samples
+DEMO_DOSSIER := 000.00.00.H33-230607-0001
+DEMO_AGENCY := 000.00.00.H33
+export SOHOA_HOME
+
+.PHONY: demo test deps venv bench clean
+
+deps:
+	@missing=""; for package in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMPS)/venv: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	@mkdir -p $(STAMPS) && touch $@
+
+venv: $(STAMPS)/venv
+
+demo: deps venv
+	$(BIN)/sohoa samples $(DEMO_SAMPLES)
+	$(BIN)/sohoa ingest $(DEMO_SAMPLES)/$(DEMO_DOSSIER) --agency $(DEMO_AGENCY)
+	@echo; echo '$$ sohoa search "quyet dinh dat dai"'
+	@$(BIN)/sohoa search "quyet dinh dat dai"
+
+test: deps venv
+	$(BIN)/python -m pytest
+
+bench: deps venv
+	$(BIN)/python bench/orchestration.py
+
+clean:
+	rm -rf $(STAMPS) sohoa-data .pytest_cache

@@ -1,0 +1,190 @@
+"""The `sohoa` command. With --json: JSON on stdout; logs and progress always go to stderr."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from schemas import DocumentReport, DocumentStatus
+from schemas.failures import SohoaFailure
+from sohoa.settings import get_settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="sohoa: số hoá hồ sơ thủ tục hành chính / digitise public-service dossiers.",
+)
+
+JsonOption = typer.Option(False, "--json", help="In kết quả dạng JSON / print JSON on stdout.")
+
+
+def _setup_logging() -> None:
+    level = logging.DEBUG if os.environ.get("SOHOA_DEBUG") else logging.INFO
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("prefect", "httpx", "urllib3", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _emit(payload: dict) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def _fail(message: str, as_json: bool) -> None:
+    if as_json:
+        _emit({"error": message})
+    typer.echo(f"Lỗi / Error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def ocr(
+    file: Path = typer.Argument(..., help="Tệp quét (PDF, TIFF, JPEG, PNG) / scanned file."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Ngôn ngữ Tesseract, mặc định vie+eng."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Nhận dạng chữ một tệp / OCR one file."""
+    from ocr import OcrOptions, ocr_document, triage
+
+    settings = get_settings()
+    try:
+        source = triage(
+            file,
+            max_bytes=settings.max_file_mb * 1024 * 1024,
+            max_pixels=settings.max_page_pixels,
+            max_pages=settings.max_pages,
+        )
+        with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as workdir:
+            document = ocr_document(
+                source,
+                OcrOptions.from_settings(settings, lang),
+                Path(workdir),
+                progress=lambda done, total: typer.echo(f"trang {done}/{total}", err=True),
+            )
+    except SohoaFailure as failure:
+        _fail(str(failure), as_json)
+    if as_json:
+        _emit(document.result.public_json())
+    else:
+        typer.echo(document.result.text)
+
+
+def _print_progress(started: float):
+    def report(done: int, total: int, document: DocumentReport) -> None:
+        elapsed = time.monotonic() - started
+        eta = elapsed / done * (total - done)
+        line = f"[{done}/{total}] {Path(document.source).name}: {document.status.value}"
+        if document.status is DocumentStatus.quarantined:
+            line += f" — {document.error}"
+        else:
+            line += f" ({document.doc_type.value}, {document.pages} trang)"
+        typer.echo(f"{line}  còn lại ~{eta:.0f} s", err=True)
+
+    return report
+
+
+@app.command()
+def ingest(
+    paths: list[str] = typer.Argument(..., help="Tệp hoặc thư mục (một thư mục = một hồ sơ)."),
+    dossier: Optional[str] = typer.Option(None, "--dossier", help="Mã hồ sơ / dossier code."),
+    agency: Optional[str] = typer.Option(None, "--agency", help="Mã cơ quan / agency code."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Số hoá và lưu trữ hồ sơ / digitise and archive files."""
+    from flows._runner import prefect_server_configured
+
+    started = time.monotonic()
+    try:
+        if prefect_server_configured():
+            from flows.ingest import ingest_dossier
+
+            raw = ingest_dossier(paths, dossier=dossier, agency=agency)
+            reports = [DocumentReport.model_validate(item) for item in raw]
+        else:
+            from flows.ingest import ingest_paths
+
+            reports = ingest_paths(paths, dossier=dossier, agency=agency, progress=_print_progress(started))
+    except SohoaFailure as failure:
+        _fail(str(failure), as_json)
+    if as_json:
+        _emit({"documents": [report.model_dump(mode="json") for report in reports]})
+    else:
+        for report in reports:
+            typer.echo(f"{report.status.value:12} {report.doc_type.value:14} {report.source}  {report.error or ''}")
+    quarantined = sum(report.status is DocumentStatus.quarantined for report in reports)
+    typer.echo(
+        f"Xong: {len(reports) - quarantined} tệp đã lưu, {quarantined} tệp bị cách ly, "
+        f"{time.monotonic() - started:.1f} s",
+        err=True,
+    )
+    if quarantined:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Từ khoá, có dấu hoặc không dấu / words, with or without diacritics."),
+    doc_type: Optional[str] = typer.Option(None, "--type", help="Loại văn bản (slug), ví dụ quyet_dinh."),
+    dossier: Optional[str] = typer.Option(None, "--dossier", help="Mã hồ sơ."),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000),
+    as_json: bool = JsonOption,
+) -> None:
+    """Tìm kiếm văn bản / full-text search (diacritics ignored)."""
+    from search import Catalog
+
+    catalog = Catalog.from_settings(get_settings())
+    try:
+        result = catalog.search(query, doc_type=doc_type, dossier=dossier, limit=limit)
+    finally:
+        catalog.close()
+    if as_json:
+        _emit(result.model_dump(mode="json"))
+        return
+    typer.echo(f"{result.total} kết quả / hits", err=True)
+    for hit in result.hits:
+        typer.echo(f"{hit.score:7.2f}  {hit.doc_type.value:14} {hit.title}  (trang {hit.page})\n         {hit.snippet}")
+
+
+@app.command()
+def samples(
+    outdir: Path = typer.Argument(..., help="Thư mục ghi hồ sơ mẫu / output folder."),
+    dpi: int = typer.Option(200, "--dpi", min=72, max=600),
+    clean: bool = typer.Option(False, "--clean", help="Không làm nhiễu / no scan degradation."),
+    seed: int = typer.Option(7, "--seed"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Tạo hồ sơ quét mẫu / render the sample dossier."""
+    from sohoa.samples import render_dossier
+
+    documents = render_dossier(outdir, dpi=dpi, degrade=not clean, seed=seed)
+    if as_json:
+        _emit({"documents": [json.loads(document.model_dump_json()) for document in documents]})
+    else:
+        for document in documents:
+            typer.echo(f"{document.doc_type:16} {document.path}")
+
+
+def main() -> None:
+    _setup_logging()
+    try:
+        app()
+    except SohoaFailure as failure:
+        typer.echo(f"Lỗi / Error: {failure}", err=True)
+        sys.exit(1)
+    except Exception as error:  # never a traceback for a person; SOHOA_DEBUG=1 shows it
+        if os.environ.get("SOHOA_DEBUG"):
+            raise
+        typer.echo(f"Lỗi / Error: {type(error).__name__}: {error}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
