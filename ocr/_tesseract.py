@@ -41,7 +41,7 @@ def version() -> str:
         raise OcrCrashed("tesseract is not installed") from error
 
 
-def _run(image_path: Path, output_base: Path, extensions: str, lang: str, config: str, timeout: int) -> None:
+def _run(image_path: Path, output_base: Path, extensions: str, lang: str, config: str, timeout: float) -> None:
     try:
         pytesseract.pytesseract.run_tesseract(
             str(image_path), str(output_base), extensions, lang, config=config, timeout=timeout
@@ -54,7 +54,7 @@ def _run(image_path: Path, output_base: Path, extensions: str, lang: str, config
         raise OcrCrashed(f"exit status {error.status}") from error
 
 
-def recognise(image: Image.Image, *, lang: str, dpi: int, timeout: int, psm: int = 3) -> TesseractOutput:
+def recognise(image: Image.Image, *, lang: str, dpi: int, timeout: float, psm: int = 3) -> TesseractOutput:
     """Text, word boxes (TSV) and a text-only PDF page of one page image, in a single Tesseract run."""
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as workdir:
         image_path = Path(workdir) / "page.pnm"  # uncompressed: quick to write and read

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class OcrOptions:
     lang: str = "vie+eng"
-    timeout: int = 120
+    timeout: float = 120
     max_dpi: int = 400
     max_pixels: int = 200_000_000
     detect_orientation: bool = True

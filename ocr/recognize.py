@@ -53,7 +53,7 @@ def mean_confidence(words: list[Word]) -> float:
     return round(sum(word.confidence for word in words) / len(words), 2)
 
 
-def recognise_page(image, *, lang: str, dpi: int, timeout: int) -> tuple[str, list[Word], bytes]:
+def recognise_page(image, *, lang: str, dpi: int, timeout: float) -> tuple[str, list[Word], bytes]:
     """(clean text, words, text-only PDF page) of one upright page image."""
     output = _tesseract.recognise(image, lang=lang, dpi=dpi, timeout=timeout)
     words = parse_words(output.tsv)

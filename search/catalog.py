@@ -89,7 +89,7 @@ class Catalog:
     def status_of(self, doc_id: str) -> tuple[DocumentStatus, dict[str, str]] | None:
         with self.engine.connect() as connection:
             row = connection.execute(
-                select(documents.c.status, documents.c.keys).where(documents.c.id == doc_id)
+                select(documents.c.status, documents.c["keys"]).where(documents.c.id == doc_id)
             ).first()
         if row is None:
             return None

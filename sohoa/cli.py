@@ -30,7 +30,7 @@ JsonOption = typer.Option(False, "--json", help="In kết quả dạng JSON / pr
 def _setup_logging() -> None:
     level = logging.DEBUG if os.environ.get("SOHOA_DEBUG") else logging.INFO
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("prefect", "httpx", "urllib3", "PIL"):
+    for noisy in ("prefect", "httpx", "urllib3", "PIL", "pikepdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     s3_region: str = Field("", description="S3 region, if the server wants one.")
     catalog_url: str = Field("", description="sqlite:///abs/path.db (default SOHOA_HOME/catalog.db).")
     ocr_lang: str = Field("vie+eng", description="Tesseract languages.")
-    tesseract_timeout: int = Field(120, description="Seconds one page may take in Tesseract before it is stopped.")
+    tesseract_timeout: float = Field(120, description="Seconds one page may take in Tesseract before it is stopped.")
     max_file_mb: int = Field(500, description="Largest input file accepted, in MiB.")
     max_page_pixels: int = Field(
         200_000_000, description="Largest page accepted, in pixels (refuses decompression bombs)."
