@@ -46,12 +46,12 @@ def _run(image_path: Path, output_base: Path, extensions: str, lang: str, config
         pytesseract.pytesseract.run_tesseract(
             str(image_path), str(output_base), extensions, lang, config=config, timeout=timeout
         )
-    except RuntimeError as error:  # pytesseract's way of saying the process was killed on timeout
-        raise OcrTimeout(f"> {timeout} s") from error
     except TesseractNotFoundError as error:
         raise OcrCrashed("tesseract is not installed") from error
-    except TesseractError as error:
+    except TesseractError as error:  # a subclass of RuntimeError: it must be caught first
         raise OcrCrashed(f"exit status {error.status}") from error
+    except RuntimeError as error:  # pytesseract's way of saying the process was killed on timeout
+        raise OcrTimeout(f"> {timeout} s") from error
 
 
 def recognise(image: Image.Image, *, lang: str, dpi: int, timeout: float, psm: int = 3) -> TesseractOutput:

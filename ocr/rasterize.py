@@ -56,7 +56,7 @@ def pdf_page_geometry(path: Path, max_dpi: int) -> list[tuple[int, float, float]
             width_pt = abs(float(box[2]) - float(box[0])) or 595.0
             height_pt = abs(float(box[3]) - float(box[1])) or 842.0
             widest = 0
-            for raw_image in page.images.values():
+            for raw_image in page.get_images().values():
                 try:
                     widest = max(widest, int(raw_image.Width))
                 except (AttributeError, TypeError, ValueError):
