@@ -1,0 +1,248 @@
+"""Object store in an S3 bucket (MinIO, SeaweedFS, AWS...) through the minio client.
+
+Errors are translated in one place (`_translated_errors`): unreachable server -> StorageUnavailable (callers retry),
+missing object -> ObjectNotFound, anything else -> StorageError. Messages name the endpoint, bucket and key, never
+credentials.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
+import certifi
+import urllib3
+from minio import Minio
+from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.versioningconfig import ENABLED, SUSPENDED, VersioningConfig
+
+from schemas.models import StoredObject
+from storage.base import (
+    CHUNK_SIZE,
+    DEFAULT_CONTENT_TYPE,
+    SHA256_METADATA_KEY,
+    HashingReader,
+    ObjectNotFound,
+    ObjectStore,
+    StorageError,
+    StorageUnavailable,
+    _SourceReadFailed,
+    decode_metadata_value,
+    encode_metadata_value,
+)
+
+MIB = 1024 * 1024
+DEFAULT_PART_SIZE = 16 * MIB
+USER_METADATA_PREFIX = "x-amz-meta-"
+_NOT_FOUND_CODES = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "NoSuchObject"}
+_TRANSIENT_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed"}
+_BUCKET_ALREADY_OURS = {"BucketAlreadyOwnedByYou"}
+
+
+class S3Store(ObjectStore):
+    """One bucket. Uploads stream in parts of `part_size`; memory stays near (parallel_uploads + 1) * part_size
+    (minio reads the next part while the previous ones are still in flight)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint: str,
+        access_key: str = "",
+        secret_key: str = "",
+        secure: bool = False,
+        region: str = "",
+        part_size: int = DEFAULT_PART_SIZE,
+        parallel_uploads: int = 2,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 60.0,
+    ):
+        endpoint, secure = _split_endpoint(endpoint, secure)
+        self.bucket = bucket
+        self.endpoint = endpoint
+        self.url = f"s3://{bucket}"
+        self.part_size = part_size
+        self.parallel_uploads = parallel_uploads
+        # minio's own pool waits 5 minutes to connect and retries 5 times: a dead server would hang a flow for ages.
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            maxsize=max(10, parallel_uploads + 2),
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+            retries=urllib3.Retry(
+                total=2, connect=1, read=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+            ),
+        )
+        try:
+            self._client = Minio(
+                endpoint,
+                access_key=access_key or None,
+                secret_key=secret_key if access_key else None,
+                secure=secure,
+                region=region or None,
+                http_client=http,
+            )
+        except ValueError as error:
+            raise ValueError(f"S3 endpoint {endpoint!r}: {error}") from None
+        self._bucket_ready = False
+        self._bucket_lock = threading.Lock()
+
+    # ---- primitives --------------------------------------------------------------------------------------------
+
+    def _write(
+        self, key: str, source: HashingReader, size: int, content_type: str, metadata: dict[str, str]
+    ) -> str | None:
+        self._ensure_bucket()
+        # Prefixed explicitly: minio would otherwise send keys like "content-language" as standard headers.
+        headers = {USER_METADATA_PREFIX + name: encode_metadata_value(value) for name, value in metadata.items()}
+        with self._translated_errors("upload", key):
+            result = self._client.put_object(
+                self.bucket,
+                key,
+                source,
+                length=size,
+                content_type=content_type,
+                metadata=headers,
+                part_size=self.part_size,
+                num_parallel_uploads=self.parallel_uploads,
+            )
+        return result.version_id
+
+    @contextmanager
+    def _open(self, key: str, version: str | None = None) -> Iterator[BinaryIO]:
+        with self._translated_errors("read", key):
+            response = self._client.get_object(self.bucket, key, version_id=version)
+        try:
+            yield io.BufferedReader(_ResponseStream(response, self, key), buffer_size=CHUNK_SIZE)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def _stat(self, key: str) -> StoredObject | None:
+        with self._translated_errors("stat", key):
+            try:
+                found = self._client.stat_object(self.bucket, key)
+            except S3Error as error:
+                if error.code in _NOT_FOUND_CODES:
+                    return None
+                raise
+        metadata = {
+            name.lower().removeprefix(USER_METADATA_PREFIX): decode_metadata_value(value)
+            for name, value in (found.metadata or {}).items()
+            if name.lower().startswith(USER_METADATA_PREFIX)
+        }
+        sha256 = metadata.pop(SHA256_METADATA_KEY, "")
+        return StoredObject(
+            key=key,
+            size=found.size or 0,
+            sha256=sha256,
+            content_type=found.content_type or DEFAULT_CONTENT_TYPE,
+            metadata=metadata,
+        )
+
+    def _list(self, prefix: str) -> Iterator[str]:
+        # Sorted here, not trusted to the server: SeaweedFS lists folder by folder ("a/0" before "a-b"), unlike AWS
+        # and MinIO (UTF-8 byte order). Costs the key names in memory; list under a prefix to keep that small.
+        return iter(sorted(self._list_unordered(prefix)))
+
+    def _list_unordered(self, prefix: str) -> Iterator[str]:
+        with self._translated_errors("list", prefix or "(all keys)"):
+            try:
+                for found in self._client.list_objects(self.bucket, prefix=prefix or None, recursive=True):
+                    if found.object_name and not found.is_dir and not found.object_name.endswith("/"):
+                        yield found.object_name
+            except S3Error as error:
+                if error.code != "NoSuchBucket":
+                    raise
+
+    def _delete(self, key: str) -> None:
+        with self._translated_errors("delete", key):
+            try:
+                self._client.remove_object(self.bucket, key)
+            except S3Error as error:
+                if error.code != "NoSuchBucket":
+                    raise
+
+    # ---- helpers -----------------------------------------------------------------------------------------------
+
+    def _ensure_bucket(self) -> None:
+        """Create the bucket on first write; make sure versioning is on unless someone deliberately suspended it."""
+        if self._bucket_ready:
+            return
+        with self._bucket_lock, self._translated_errors("prepare bucket", ""):
+            if self._bucket_ready:
+                return
+            if not self._client.bucket_exists(self.bucket):
+                try:
+                    self._client.make_bucket(self.bucket)
+                except S3Error as error:
+                    if error.code not in _BUCKET_ALREADY_OURS:
+                        raise
+            # Checked every time a store starts, so a crash between creating and versioning heals itself.
+            if self._client.get_bucket_versioning(self.bucket).status not in (ENABLED, SUSPENDED):
+                self._client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
+            self._bucket_ready = True
+
+    @contextmanager
+    def _translated_errors(self, action: str, key: str) -> Iterator[None]:
+        where = f"{self.url}/{key}" if key else self.url
+        try:
+            yield
+        except (StorageError, _SourceReadFailed):  # already ours, or the local source's (see HashingReader)
+            raise
+        except S3Error as error:
+            if error.code in _NOT_FOUND_CODES:
+                raise ObjectNotFound(f"{action} {where}: no such object ({error.code})") from error
+            detail = f"{error.code}: {error.message}" if error.message else str(error.code)
+            if error.code in _TRANSIENT_CODES:
+                raise StorageUnavailable(f"{action} {where} at {self.endpoint}: {detail}") from error
+            raise StorageError(f"{action} {where} at {self.endpoint} failed: {detail}") from error
+        except ServerError as error:
+            raise StorageUnavailable(
+                f"{action} {where}: S3 server {self.endpoint} answered HTTP {error.status_code}"
+            ) from error
+        except InvalidResponseError as error:
+            raise StorageError(f"{action} {where}: S3 server {self.endpoint} sent a non-S3 response") from error
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            # MaxRetryError/NewConnectionError/ProtocolError/timeouts, ConnectionError and socket errors.
+            reason = getattr(error, "reason", None) or error
+            raise StorageUnavailable(
+                f"{action} {where}: S3 server {self.endpoint} unreachable: {type(reason).__name__}: {reason}"
+            ) from error
+
+
+class _ResponseStream(io.RawIOBase):
+    """An object's body as a raw stream, with network failures mid-read translated like every other S3 error."""
+
+    def __init__(self, response: urllib3.BaseHTTPResponse, store: S3Store, key: str):
+        self._response = response
+        self._store = store
+        self._key = key
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        with self._store._translated_errors("read", self._key):
+            # decode_content=False: the stored bytes exactly, even if someone set Content-Encoding on the object.
+            data = self._response.read(len(buffer), decode_content=False)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:
+    """Accept "host:port" (the documented form) and also "http(s)://host:port" as people paste it."""
+    endpoint = endpoint.strip()
+    if not endpoint:
+        raise ValueError("an s3:// store needs an endpoint (host:port, SOHOA_S3_ENDPOINT)")
+    if endpoint.startswith("https://"):
+        return endpoint.removeprefix("https://").rstrip("/"), True
+    if endpoint.startswith("http://"):
+        if secure:
+            raise ValueError(f"S3 endpoint {endpoint!r} says http:// but TLS (secure) was asked for")
+        return endpoint.removeprefix("http://").rstrip("/"), False
+    return endpoint, secure
