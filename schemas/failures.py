@@ -80,10 +80,3 @@ class OcrCrashed(SohoaFailure):
     code = "ocr_crashed"
     vi = "Chương trình nhận dạng chữ (Tesseract) bị lỗi"
     en = "The text recognition program (Tesseract) failed"
-
-
-class StorageFailed(SohoaFailure):
-    code = "storage_failed"
-    vi = "Không lưu được vào kho lưu trữ"
-    en = "Could not store the document in the archive"
-    retryable = True

@@ -119,10 +119,11 @@ def ingest(
     else:
         for report in reports:
             typer.echo(f"{report.status.value:12} {report.doc_type.value:14} {report.source}  {report.error or ''}")
-    quarantined = sum(report.status is DocumentStatus.quarantined for report in reports)
+    counts = {status: sum(report.status is status for report in reports) for status in DocumentStatus}
+    quarantined = counts[DocumentStatus.quarantined]
     typer.echo(
-        f"Xong: {len(reports) - quarantined} tệp đã lưu, {quarantined} tệp bị cách ly, "
-        f"{time.monotonic() - started:.1f} s",
+        f"Xong: {counts[DocumentStatus.archived]} tệp đã lưu, {counts[DocumentStatus.duplicate]} tệp đã có sẵn "
+        f"(trùng), {quarantined} tệp bị cách ly; {time.monotonic() - started:.1f} s",
         err=True,
     )
     if quarantined:

@@ -9,14 +9,8 @@ import json
 from pathlib import Path
 
 from schemas import Document, Event, EventType, OcrResult, StoredObject
-from schemas.failures import SohoaFailure
 from storage import layout
-
-
-class SourceChanged(SohoaFailure):
-    code = "source_changed"
-    vi = "Tệp gốc đã thay đổi trong khi xử lý"
-    en = "The original file changed while it was being processed"
+from storage.base import SourceChanged
 
 
 def archive_document(

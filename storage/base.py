@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, unquote
 
+from schemas.failures import SohoaFailure
 from schemas.models import StoredObject
 
 CHUNK_SIZE = 1024 * 1024  # read/write granularity: large enough to be fast, small enough to never matter in memory
@@ -32,24 +33,47 @@ _CONTENT_TYPE = re.compile(r"[\x21-\x7e][\x20-\x7e]*")
 _METADATA_SAFE_CHARS = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%")
 
 
-class StorageError(Exception):
+class StorageError(SohoaFailure):
     """The store failed to do what was asked."""
+
+    code = "storage_failed"
+    vi = "Không lưu được vào kho lưu trữ"
+    en = "Could not store the document in the archive"
+    retryable = True
 
 
 class ObjectNotFound(StorageError):
     """No object under that key."""
 
+    code = "object_not_found"
+    vi = "Không tìm thấy đối tượng trong kho lưu trữ"
+    en = "No such object in the archive store"
+    retryable = False
+
 
 class StorageUnavailable(StorageError):
     """The store cannot be reached right now; the same call may succeed later."""
+
+    code = "storage_unavailable"
+    vi = "Không kết nối được kho lưu trữ"
+    en = "The archive store cannot be reached"
 
 
 class ChecksumMismatch(StorageError):
     """Stored bytes do not hash to what was written."""
 
+    code = "checksum_mismatch"
+    vi = "Bản lưu không khớp mã kiểm tra (SHA-256)"
+    en = "The stored copy does not match its SHA-256 checksum"
+
 
 class SourceChanged(ChecksumMismatch):
     """The source file changed (size or content) while it was being stored; nothing was committed under the key."""
+
+    code = "source_changed"
+    vi = "Tệp gốc đã thay đổi trong khi xử lý"
+    en = "The original file changed while it was being processed"
+    retryable = False
 
 
 class _SourceReadFailed(Exception):

@@ -4,7 +4,8 @@ import pytest
 from prefect import task
 
 from flows._runner import run_direct
-from schemas.failures import CorruptFile, StorageFailed
+from schemas.failures import CorruptFile
+from storage import StorageUnavailable
 
 
 def test_transient_failures_are_retried_as_the_task_declares():
@@ -14,7 +15,7 @@ def test_transient_failures_are_retried_as_the_task_declares():
     def flaky(value):
         calls.append(value)
         if len(calls) < 3:
-            raise StorageFailed("server went away")
+            raise StorageUnavailable("server went away")
         return value * 2
 
     assert run_direct(flaky, 21) == 42
