@@ -6,15 +6,18 @@ Each page leaves its archive image and text layer in a work folder; `ocr.archive
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ocr import _tesseract
+from ocr import archive_pdf
 from ocr.archive_pdf import ArchivePage, save_page_image
 from ocr.preprocess import prepare
 from ocr.rasterize import RasterPage, iter_pages
 from ocr.recognize import mean_confidence, recognise_page
+from ocr.triage import triage
 from schemas import OcrResult, Page, SourceFile
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,8 @@ class OcrOptions:
     timeout: float = 120
     max_dpi: int = 400
     max_pixels: int = 200_000_000
+    max_bytes: int = 500 * 1024 * 1024
+    max_pages: int = 2000
     detect_orientation: bool = True
 
     @classmethod
@@ -35,6 +40,8 @@ class OcrOptions:
             timeout=settings.tesseract_timeout,
             max_dpi=settings.rasterize_dpi_max,
             max_pixels=settings.max_page_pixels,
+            max_bytes=settings.max_file_mb * 1024 * 1024,
+            max_pages=settings.max_pages,
         )
 
 
@@ -93,3 +100,19 @@ def ocr_document(
         if progress:
             progress(raster.number, source.page_count)
     return document
+
+
+def ocr_file(
+    path: Path,
+    options: OcrOptions,
+    *,
+    archive_pdf_path: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> OcrResult:
+    """The whole OCR stage for one file: triage, pages, and (if asked) the archival PDF. Raises named failures."""
+    source = triage(path, max_bytes=options.max_bytes, max_pixels=options.max_pixels, max_pages=options.max_pages)
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as workdir:
+        document = ocr_document(source, options, Path(workdir), progress=progress)
+        if archive_pdf_path is not None:
+            archive_pdf.build(document.archive_pages, archive_pdf_path)
+    return document.result

@@ -52,29 +52,20 @@ def ocr(
     as_json: bool = JsonOption,
 ) -> None:
     """Nhận dạng chữ một tệp / OCR one file."""
-    from ocr import OcrOptions, ocr_document, triage
+    from ocr import OcrOptions, ocr_file
 
-    settings = get_settings()
     try:
-        source = triage(
+        result = ocr_file(
             file,
-            max_bytes=settings.max_file_mb * 1024 * 1024,
-            max_pixels=settings.max_page_pixels,
-            max_pages=settings.max_pages,
+            OcrOptions.from_settings(get_settings(), lang),
+            progress=lambda done, total: typer.echo(f"trang {done}/{total}", err=True),
         )
-        with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as workdir:
-            document = ocr_document(
-                source,
-                OcrOptions.from_settings(settings, lang),
-                Path(workdir),
-                progress=lambda done, total: typer.echo(f"trang {done}/{total}", err=True),
-            )
     except SohoaFailure as failure:
         _fail(str(failure), as_json)
     if as_json:
-        _emit(document.result.public_json())
+        _emit(result.public_json())
     else:
-        typer.echo(document.result.text)
+        typer.echo(result.text)
 
 
 def _print_progress(started: float):
