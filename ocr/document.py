@@ -1,24 +1,32 @@
-"""OCR of a whole document: rasterise, prepare and recognise each page in order, keeping one page in memory.
+"""OCR of a whole document, page-parallel: each worker process renders, prepares and reads one page at a time.
 
-Each page leaves its archive image and text layer in a work folder; `ocr.archive_pdf.build` joins them.
+Memory stays at one page per worker whatever the page count: a worker decodes only its own page (pdf2image
+with first_page/last_page, or one TIFF frame), and results come back small (text, words, a path to the page's
+text layer in the work folder). Results are merged in page order. `ocr.archive_pdf.build` then joins the
+original pages and their text layers.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import tempfile
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ocr import _tesseract
-from ocr import archive_pdf
-from ocr.archive_pdf import ArchivePage, save_page_image
+from ocr import _tesseract, archive_pdf
+from ocr.archive_pdf import ArchivePage
 from ocr.preprocess import prepare
-from ocr.rasterize import RasterPage, iter_pages
+from ocr.rasterize import PagePlan, plan_pages, render_page
 from ocr.recognize import mean_confidence, recognise_page
+from ocr.textlayer import existing_text
 from ocr.triage import triage
 from schemas import OcrResult, Page, SourceFile
+from schemas.failures import OcrCrashed
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,7 @@ class OcrOptions:
     max_bytes: int = 500 * 1024 * 1024
     max_pages: int = 2000
     detect_orientation: bool = True
+    workers: int = 0  # processes for pages; 0 = one per core
 
     @classmethod
     def from_settings(cls, settings, lang: str | None = None) -> "OcrOptions":
@@ -42,46 +51,103 @@ class OcrOptions:
             max_pixels=settings.max_page_pixels,
             max_bytes=settings.max_file_mb * 1024 * 1024,
             max_pages=settings.max_pages,
+            workers=settings.ocr_workers,
         )
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
 
 
 @dataclass
 class OcrDocument:
+    source: SourceFile
     result: OcrResult
     archive_pages: list[ArchivePage] = field(default_factory=list)
 
 
-def ocr_page(raster: RasterPage, options: OcrOptions, workdir: Path) -> tuple[Page, ArchivePage]:
-    prepared = prepare(raster.image, dpi=raster.dpi, detect_orientation=options.detect_orientation)
-    image = prepared.image
-    image_path = workdir / f"page-{raster.number:04d}.jpg"
-    save_page_image(image, image_path, raster.dpi)
-    page = Page(
-        number=raster.number,
-        rotation=prepared.rotation,
-        skew=prepared.skew,
-        blank=prepared.blank,
-        width=image.width,
-        height=image.height,
-        dpi=raster.dpi,
-    )
-    text_pdf_path = None
-    if not prepared.blank:
-        text, words, text_pdf = recognise_page(
-            prepared.ocr_image, lang=options.lang, dpi=raster.dpi, timeout=options.timeout
-        )
-        text_pdf_path = workdir / f"page-{raster.number:04d}.text.pdf"
-        text_pdf_path.write_bytes(text_pdf)
-        page.text, page.words, page.confidence = text, words, mean_confidence(words)
+def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: Path) -> tuple[Page, ArchivePage]:
+    """Everything for one page; runs in a worker process."""
+    raster = render_page(source, plan, max_pixels=options.max_pixels)
+    width, height = raster.image.size
+    page = Page(number=raster.number, width=width, height=height, dpi=raster.dpi)
     archive_page = ArchivePage(
-        image_path=image_path,
-        width=image.width,
-        height=image.height,
-        dpi=raster.dpi,
-        gray=image.mode == "L",
-        text_pdf_path=text_pdf_path,
+        number=raster.number, width=width, height=height, dpi=raster.dpi,
+        rotation=0, skew=0.0, ocr_scale=1.0, text_pdf_path=None,
     )
+    # A page that already carries text (born-digital, or OCR'd before) keeps it: reading pixels would be worse.
+    kept_text = existing_text(source, plan.number) if source.format == "pdf" else None
+    if kept_text is not None:
+        page.text, page.confidence = kept_text, 100.0
+        return page, archive_page
+    prepared = prepare(raster.image, dpi=raster.dpi, detect_orientation=options.detect_orientation)
+    del raster  # the decoded page is no longer needed: keep one image per worker
+    page.rotation, page.skew, page.blank = prepared.rotation, prepared.skew, prepared.blank
+    archive_page.rotation, archive_page.skew, archive_page.ocr_scale = (
+        prepared.rotation, prepared.applied_skew, prepared.ocr_scale,
+    )
+    if prepared.blank:
+        return page, archive_page
+    text, words, text_pdf = recognise_page(
+        prepared.ocr_image, lang=options.lang, dpi=round(page.dpi * prepared.ocr_scale), timeout=options.timeout
+    )
+    text_pdf_path = workdir / f"page-{page.number:05d}.text.pdf"
+    text_pdf_path.write_bytes(text_pdf)
+    page.text, page.words, page.confidence = text, words, mean_confidence(words)
+    archive_page.text_pdf_path = text_pdf_path
     return page, archive_page
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def _worker_pool(size: int) -> ProcessPoolExecutor:
+    """One pool per process, reused across documents: starting workers costs more than a small page."""
+    global _pool, _pool_size
+    if _pool is None or _pool_size != size:
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+        # forkserver: a fork of a process that runs threads (Prefect does) can deadlock; spawn is slower.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["ocr.document"])
+        _pool, _pool_size = ProcessPoolExecutor(max_workers=size, mp_context=context), size
+    return _pool
+
+
+def _discard_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
+def _ocr_pages_in_parallel(source, plans, options, workdir, progress):
+    pool = _worker_pool(min(options.worker_count, len(plans)))
+    results: dict[int, tuple[Page, ArchivePage]] = {}
+    pending: set[Future] = set()
+    queue = list(plans)
+    # Only a few pages in flight beyond the workers: memory is bounded by pages being read, not by page count.
+    in_flight_limit = pool._max_workers + 1
+    try:
+        while queue or pending:
+            while queue and len(pending) < in_flight_limit:
+                pending.add(pool.submit(ocr_page, source, queue.pop(0), options, workdir))
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                page, archive_page = future.result()  # re-raises the page's named failure
+                results[page.number] = (page, archive_page)
+                if progress:
+                    progress(len(results), len(plans))
+    except BrokenProcessPool as error:
+        # A worker died (killed, out of memory): the pool is unusable; the next document gets a new one.
+        _discard_pool()
+        raise OcrCrashed("a page worker process died") from error
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
+    return [results[plan.number] for plan in plans]
 
 
 def ocr_document(
@@ -91,15 +157,17 @@ def ocr_document(
     progress: Callable[[int, int], None] | None = None,
 ) -> OcrDocument:
     workdir.mkdir(parents=True, exist_ok=True)
-    document = OcrDocument(result=OcrResult(language=options.lang, engine=_tesseract.version()))
-    for raster in iter_pages(source, max_dpi=options.max_dpi, max_pixels=options.max_pixels):
-        page, archive_page = ocr_page(raster, options, workdir)
-        document.result.pages.append(page)
-        document.archive_pages.append(archive_page)
-        log.debug("page %d/%d done", raster.number, source.page_count)
-        if progress:
-            progress(raster.number, source.page_count)
-    return document
+    plans = plan_pages(source, max_dpi=options.max_dpi)
+    if len(plans) > 1 and options.worker_count > 1:
+        pages = _ocr_pages_in_parallel(source, plans, options, workdir, progress)
+    else:
+        pages = []
+        for plan in plans:
+            pages.append(ocr_page(source, plan, options, workdir))
+            if progress:
+                progress(len(pages), len(plans))
+    result = OcrResult(language=options.lang, engine=_tesseract.version(), pages=[page for page, _ in pages])
+    return OcrDocument(source=source, result=result, archive_pages=[archive_page for _, archive_page in pages])
 
 
 def ocr_file(
@@ -114,5 +182,5 @@ def ocr_file(
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as workdir:
         document = ocr_document(source, options, Path(workdir), progress=progress)
         if archive_pdf_path is not None:
-            archive_pdf.build(document.archive_pages, archive_pdf_path)
+            archive_pdf.build(source, document.archive_pages, archive_pdf_path)
     return document.result

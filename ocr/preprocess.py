@@ -25,15 +25,30 @@ SKEW_ANALYSIS_SIZE = 1600
 BLANK_INK_RATIO = 0.002
 # How much darker than the paper a pixel must be to count as ink.
 INK_CONTRAST = 80
+# Pages scanned coarser than this are enlarged to UPSCALE_TARGET_DPI for OCR. Measured on the generated samples,
+# enlarging 150-200 dpi pages did not lower the error rate and cost 50% more time, so only coarser pages are.
+UPSCALE_BELOW_DPI = 150
+UPSCALE_TARGET_DPI = 300
+# A row or column along the edge darker than this share of the paper grey is scanner lid or shadow, not page.
+BORDER_DARKNESS = 0.5
+# Noise (robust sigma of the high-pass residue) above which a 3x3 median filter is applied before OCR.
+NOISE_TO_FILTER = 12.0
 
 
 @dataclass
 class PreparedPage:
-    image: Image.Image  # upright and straightened, in the original colour mode: what the archive shows
-    ocr_image: Image.Image  # the same geometry in grayscale: what Tesseract reads
-    rotation: int
-    skew: float
+    ocr_image: Image.Image  # grayscale, upright, straightened (and upscaled if the scan was coarse): what Tesseract reads
+    rotation: int  # clockwise degrees turned to make the page upright
+    skew: float  # degrees the content was turned counter-clockwise; corrected when at least MIN_SKEW_TO_CORRECT
     blank: bool
+    ocr_scale: float = 1.0  # ocr_image size over the upright page's size
+    border_pixels: int = 0  # dark scanner edge painted over, in pixels of the page
+    noise: float = 0.0  # estimated noise (grey levels); a median filter is applied above NOISE_TO_FILTER
+
+    @property
+    def applied_skew(self) -> float:
+        """The skew actually corrected (small ones are measured but left alone)."""
+        return self.skew if abs(self.skew) >= MIN_SKEW_TO_CORRECT else 0.0
 
 
 def to_gray(image: Image.Image) -> np.ndarray:
@@ -91,22 +106,63 @@ def _turn(image: Image.Image, rotation: int) -> Image.Image:
     return image.transpose(transpose[rotation]) if rotation in transpose else image
 
 
-def _straighten(image: Image.Image, skew: float) -> Image.Image:
-    array = np.asarray(image)
-    white = 255 if array.ndim == 2 else (255,) * array.shape[2]
-    return Image.fromarray(_rotate(array, -skew, white))
+def _straighten(gray: np.ndarray, skew: float) -> np.ndarray:
+    return _rotate(gray, -skew, 255)
+
+
+def paint_dark_border(gray: np.ndarray) -> tuple[np.ndarray, int]:
+    """Paint the scanner's dark edges paper-grey; the page keeps its size so word boxes keep their place."""
+    paper = float(np.median(gray))
+    limit = paper * BORDER_DARKNESS
+    height, width = gray.shape
+    widest = 0
+    cleaned = gray
+
+    def run(means: np.ndarray) -> int:
+        dark = means < limit
+        return int(np.argmin(dark)) if not dark.all() else len(dark)
+
+    rows, columns = gray.mean(axis=1), gray.mean(axis=0)
+    edges = {
+        "top": run(rows), "bottom": run(rows[::-1]), "left": run(columns), "right": run(columns[::-1]),
+    }
+    if any(edges.values()):
+        cleaned = gray.copy()
+        fill = int(paper)
+        cleaned[: edges["top"], :] = fill
+        cleaned[height - edges["bottom"]:, :] = fill
+        cleaned[:, : edges["left"]] = fill
+        cleaned[:, width - edges["right"]:] = fill
+        widest = max(edges.values())
+    return cleaned, widest
+
+
+def estimate_noise(gray: np.ndarray) -> float:
+    """Robust standard deviation of what a 3x3 median filter removes (grey levels)."""
+    sample = gray[:: max(1, gray.shape[0] // 600), :: max(1, gray.shape[1] // 600)]
+    residue = sample.astype(np.int16) - cv2.medianBlur(sample, 3).astype(np.int16)
+    return round(float(np.median(np.abs(residue))) * 1.4826, 2)
 
 
 def prepare(image: Image.Image, *, dpi: int, detect_orientation: bool = True) -> PreparedPage:
     gray = to_gray(image)
     if is_blank(gray):
-        return PreparedPage(image, Image.fromarray(gray), rotation=0, skew=0.0, blank=True)
+        return PreparedPage(Image.fromarray(gray), rotation=0, skew=0.0, blank=True)
+    gray, border_pixels = paint_dark_border(gray)
     rotation = _tesseract.orientation(Image.fromarray(gray), dpi=dpi) if detect_orientation else 0
     if rotation:
-        image = _turn(image, rotation)
-        gray = to_gray(image)
+        gray = np.asarray(_turn(Image.fromarray(gray), rotation))
     skew = estimate_skew(gray)
     if abs(skew) >= MIN_SKEW_TO_CORRECT:
-        image = _straighten(image, skew)
-        gray = to_gray(image)
-    return PreparedPage(image, Image.fromarray(gray), rotation=rotation, skew=skew, blank=False)
+        gray = _straighten(gray, skew)
+    noise = estimate_noise(gray)
+    if noise > NOISE_TO_FILTER:
+        gray = cv2.medianBlur(gray, 3)
+    ocr_scale = 1.0
+    if dpi < UPSCALE_BELOW_DPI:
+        ocr_scale = UPSCALE_TARGET_DPI / dpi
+        gray = cv2.resize(gray, None, fx=ocr_scale, fy=ocr_scale, interpolation=cv2.INTER_CUBIC)
+    return PreparedPage(
+        Image.fromarray(gray), rotation=rotation, skew=skew, blank=False, ocr_scale=ocr_scale,
+        border_pixels=border_pixels, noise=noise,
+    )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pikepdf
 from pdf2image import convert_from_path
 from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError, PDFPopplerTimeoutError
@@ -32,7 +33,12 @@ class RasterPage:
 def _normalise_mode(image: Image.Image) -> Image.Image:
     if image.mode in ("RGB", "L"):
         return image
-    if image.mode in ("1", "I;16", "I;16B", "I;16L", "I", "F"):
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # Pillow's convert("L") clips 16-bit grey to white: scale the levels down instead.
+        levels = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or levels.max() > 255 else 255.0
+        return Image.fromarray(np.clip(levels * (255.0 / top), 0, 255).astype(np.uint8), mode="L")
+    if image.mode == "1":
         return image.convert("L")
     return image.convert("RGB")
 
@@ -66,39 +72,59 @@ def pdf_page_geometry(path: Path, max_dpi: int) -> list[tuple[int, float, float]
     return geometry
 
 
-def _pdf_pages(source: SourceFile, max_dpi: int, max_pixels: int) -> Iterator[RasterPage]:
-    path = Path(source.path)
-    for number, (dpi, width_pt, height_pt) in enumerate(pdf_page_geometry(path, max_dpi), start=1):
-        if (width_pt / 72 * dpi) * (height_pt / 72 * dpi) > max_pixels:
-            raise ImageTooLarge(f"page {number}")
-        try:
-            images = convert_from_path(
-                path, dpi=dpi, first_page=number, last_page=number, timeout=RASTERIZE_TIMEOUT_SECONDS
-            )
-        except PDFPopplerTimeoutError as error:
-            raise OcrTimeout(f"rasterising page {number}") from error
-        except (PDFPageCountError, PDFSyntaxError) as error:
-            raise CorruptFile(f"page {number}") from error
-        if not images:
-            raise CorruptFile(f"page {number} did not render")
-        yield RasterPage(number, _normalise_mode(images[0]), dpi)
+@dataclass(frozen=True)
+class PagePlan:
+    """What is known of a page before it is decoded: enough for a worker process to render it alone."""
+
+    number: int
+    dpi: int
+    width_pt: float = 0.0  # PDF pages only
+    height_pt: float = 0.0
 
 
-def _image_pages(source: SourceFile) -> Iterator[RasterPage]:
+def plan_pages(source: SourceFile, *, max_dpi: int = 400) -> list[PagePlan]:
+    if source.format == "pdf":
+        geometry = pdf_page_geometry(Path(source.path), max_dpi)
+        return [PagePlan(number, dpi, width, height) for number, (dpi, width, height) in enumerate(geometry, 1)]
+    # Image files: the resolution is read when the frame is decoded.
+    return [PagePlan(number, 0) for number in range(1, source.page_count + 1)]
+
+
+def _render_pdf_page(source: SourceFile, plan: PagePlan, max_pixels: int) -> RasterPage:
+    if (plan.width_pt / 72 * plan.dpi) * (plan.height_pt / 72 * plan.dpi) > max_pixels:
+        raise ImageTooLarge(f"page {plan.number}")
+    try:
+        images = convert_from_path(
+            source.path, dpi=plan.dpi, first_page=plan.number, last_page=plan.number,
+            timeout=RASTERIZE_TIMEOUT_SECONDS,
+        )
+    except PDFPopplerTimeoutError as error:
+        raise OcrTimeout(f"rasterising page {plan.number}") from error
+    except (PDFPageCountError, PDFSyntaxError) as error:
+        raise CorruptFile(f"page {plan.number}") from error
+    if not images:
+        raise CorruptFile(f"page {plan.number} did not render")
+    return RasterPage(plan.number, _normalise_mode(images[0]), plan.dpi)
+
+
+def _render_image_frame(source: SourceFile, plan: PagePlan) -> RasterPage:
     try:
         with Image.open(source.path) as image:
-            for index in range(getattr(image, "n_frames", 1)):
-                image.seek(index)
-                frame = image.copy()
-                frame.info = dict(image.info)
-                yield RasterPage(index + 1, _normalise_mode(frame), _image_dpi(image))
-    except OSError as error:
-        raise CorruptFile("image") from error
+            image.seek(plan.number - 1)
+            frame = _normalise_mode(image.copy())
+            return RasterPage(plan.number, frame, _image_dpi(image))
+    except (OSError, EOFError) as error:
+        raise CorruptFile(f"page {plan.number}") from error
+
+
+def render_page(source: SourceFile, plan: PagePlan, *, max_pixels: int = 200_000_000) -> RasterPage:
+    """Decode one page, and only that page."""
+    if source.format == "pdf":
+        return _render_pdf_page(source, plan, max_pixels)
+    return _render_image_frame(source, plan)
 
 
 def iter_pages(source: SourceFile, *, max_dpi: int = 400, max_pixels: int = 200_000_000) -> Iterator[RasterPage]:
     """Yield the pages of a triaged file in order, one decoded image at a time."""
-    if source.format == "pdf":
-        yield from _pdf_pages(source, max_dpi, max_pixels)
-    else:
-        yield from _image_pages(source)
+    for plan in plan_pages(source, max_dpi=max_dpi):
+        yield render_page(source, plan, max_pixels=max_pixels)

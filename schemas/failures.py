@@ -15,7 +15,8 @@ class SohoaFailure(Exception):
 
     def __init__(self, detail: str = ""):
         self.detail = detail
-        super().__init__(str(self))
+        # args holds only the detail, so a failure pickled from a worker process comes back the same.
+        super().__init__(detail)
 
     def __str__(self) -> str:
         text = f"{self.code}: {self.vi} / {self.en}"

@@ -109,3 +109,17 @@ def test_oversized_file_is_refused(tmp_path):
     path = _png(tmp_path / "scan.png")
     with pytest.raises(FileTooLarge):
         triage(path, **{**LIMITS, "max_bytes": 10})
+
+
+def test_sixteen_bit_grey_scan_keeps_its_levels_for_ocr(tmp_path):
+    import numpy as np
+
+    from ocr.rasterize import iter_pages
+
+    levels = np.tile(np.linspace(0, 65535, 300), (200, 1)).astype(np.uint16)
+    path = tmp_path / "grey16.png"
+    Image.fromarray(levels).save(path)
+    (page,) = iter_pages(triage(path, **LIMITS))
+    pixels = np.asarray(page.image)
+    assert page.image.mode == "L"
+    assert pixels.min() == 0 and pixels.max() == 255 and 100 < pixels.mean() < 155
