@@ -66,6 +66,21 @@ class OcrDocument:
     archive_pages: list[ArchivePage] = field(default_factory=list)
 
 
+# A page read at a lower mean word confidence than this (with enough words to judge) may be upside down.
+REREAD_BELOW_CONFIDENCE = 70.0
+MIN_WORDS_TO_JUDGE = 10
+
+
+def _read(prepared, dpi: int, options: OcrOptions):
+    return recognise_page(
+        prepared.ocr_image, lang=options.lang, dpi=round(dpi * prepared.ocr_scale), timeout=options.timeout
+    )
+
+
+def _reads_badly(words) -> bool:
+    return len(words) >= MIN_WORDS_TO_JUDGE and mean_confidence(words) < REREAD_BELOW_CONFIDENCE
+
+
 def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: Path) -> tuple[Page, ArchivePage]:
     """Everything for one page; runs in a worker process."""
     raster = render_page(source, plan, max_pixels=options.max_pixels)
@@ -80,16 +95,24 @@ def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: P
     if kept_text is not None:
         page.text, page.confidence = kept_text, 100.0
         return page, archive_page
-    prepared = prepare(raster.image, dpi=raster.dpi, detect_orientation=options.detect_orientation)
-    del raster  # the decoded page is no longer needed: keep one image per worker
-    page.rotation, page.skew, page.blank = prepared.rotation, prepared.skew, prepared.blank
-    archive_page.rotation, archive_page.skew, archive_page.ocr_scale = (
-        prepared.rotation, prepared.applied_skew, prepared.ocr_scale,
-    )
+    # Orientation detection costs a Tesseract run of its own. A portrait page is read as it is first, and
+    # only if it reads badly (an upside-down page reads as garbage) is its orientation detected and the page
+    # read again; landscape pages, often portrait pages scanned sideways, are detected up front.
+    landscape = width > height
+    prepared = prepare(raster.image, dpi=raster.dpi, rotation=None if options.detect_orientation and landscape else 0)
+    page.blank = prepared.blank
     if prepared.blank:
         return page, archive_page
-    text, words, text_pdf = recognise_page(
-        prepared.ocr_image, lang=options.lang, dpi=round(page.dpi * prepared.ocr_scale), timeout=options.timeout
+    text, words, text_pdf = _read(prepared, raster.dpi, options)
+    if options.detect_orientation and not landscape and _reads_badly(words):
+        rotation = _tesseract.orientation(prepared.ocr_image, dpi=round(raster.dpi * prepared.ocr_scale))
+        if rotation:
+            prepared = prepare(raster.image, dpi=raster.dpi, rotation=rotation)
+            text, words, text_pdf = _read(prepared, raster.dpi, options)
+    del raster  # keep one decoded image per worker
+    page.rotation, page.skew = prepared.rotation, prepared.skew
+    archive_page.rotation, archive_page.skew, archive_page.ocr_scale = (
+        prepared.rotation, prepared.applied_skew, prepared.ocr_scale,
     )
     text_pdf_path = workdir / f"page-{page.number:05d}.text.pdf"
     text_pdf_path.write_bytes(text_pdf)

@@ -144,12 +144,16 @@ def estimate_noise(gray: np.ndarray) -> float:
     return round(float(np.median(np.abs(residue))) * 1.4826, 2)
 
 
-def prepare(image: Image.Image, *, dpi: int, detect_orientation: bool = True) -> PreparedPage:
+def prepare(
+    image: Image.Image, *, dpi: int, detect_orientation: bool = True, rotation: int | None = None
+) -> PreparedPage:
+    """The OCR image of a page. `rotation` (clockwise degrees) skips orientation detection when already known."""
     gray = to_gray(image)
     if is_blank(gray):
         return PreparedPage(Image.fromarray(gray), rotation=0, skew=0.0, blank=True)
     gray, border_pixels = paint_dark_border(gray)
-    rotation = _tesseract.orientation(Image.fromarray(gray), dpi=dpi) if detect_orientation else 0
+    if rotation is None:
+        rotation = _tesseract.orientation(Image.fromarray(gray), dpi=dpi) if detect_orientation else 0
     if rotation:
         gray = np.asarray(_turn(Image.fromarray(gray), rotation))
     skew = estimate_skew(gray)
