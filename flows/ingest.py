@@ -35,8 +35,9 @@ from schemas import (
 from schemas.failures import SohoaFailure
 from search import Catalog
 from sohoa.settings import Settings, get_settings
-from storage import layout, store_from_settings
-from storage.archive import archive_document
+from storage import StorageError, layout, store_from_settings
+from storage.archive import ArchiveResult, archive_document, find_archived
+from storage.retention import parse_retention
 
 log = logging.getLogger("sohoa.ingest")
 
@@ -84,13 +85,22 @@ def classify_stage(result: OcrResult) -> Classification:
 
 @task(name="archival-pdf", cache_policy=NO_CACHE)
 def archive_pdf_stage(document: OcrDocument, out_path: Path) -> Path:
-    archive_pdf.build(document.archive_pages, out_path)
+    archive_pdf.build(document.source, document.archive_pages, out_path)
     return out_path
 
 
 @task(name="store", cache_policy=NO_CACHE, retries=4, retry_delay_seconds=[1, 3, 10, 30],
       retry_condition_fn=_transient)
-def store_stage(store, document: Document, source: SourceFile, archive_path: Path, ocr: OcrResult, agent: str):
+def store_stage(
+    store,
+    document: Document,
+    source: SourceFile,
+    archive_path: Path,
+    ocr: OcrResult,
+    agent: str,
+    lock_mode: str = "GOVERNANCE",
+) -> ArchiveResult:
+    """Every object to the store (and its replica), each verified; `duplicate` if the store already had it."""
     return archive_document(
         store,
         document,
@@ -99,6 +109,7 @@ def store_stage(store, document: Document, source: SourceFile, archive_path: Pat
         archive_pdf_path=archive_path,
         ocr=ocr,
         agent=agent,
+        lock_mode=lock_mode,
     )
 
 
@@ -149,8 +160,24 @@ def _agent() -> str:
     return f"sohoa {sohoa.__version__}; {tesseract_version()}"
 
 
+def _duplicate_in_store(item: IngestInput, source: SourceFile, found: ArchiveResult, store,
+                        catalog: Catalog) -> DocumentReport:
+    """The store has it though the catalog did not: put it back in the catalog, report a duplicate."""
+    from search.rebuild import UnreadableDocument, record_from_store
+
+    try:
+        record_from_store(catalog, store, found.keys[layout.META])
+    except UnreadableDocument as error:  # still a duplicate: nothing is written; `sohoa verify` reports it
+        log.warning("%s is archived but could not be put back in the catalog: %s", found.document.id, error)
+    return DocumentReport(
+        id=found.document.id, dossier=item.dossier, source=str(item.path), doc_type=found.document.doc_type,
+        pages=found.document.pages, sha256=source.sha256, status=DocumentStatus.duplicate, keys=found.keys,
+    )
+
+
 def ingest_one(
-    item: IngestInput, agency: str | None, settings: Settings, store, catalog: Catalog, run: StageRunner
+    item: IngestInput, agency: str | None, settings: Settings, store, catalog: Catalog, run: StageRunner,
+    ordinal: int | None = None,
 ) -> DocumentReport:
     try:
         source = run(triage_stage, str(item.path), settings)
@@ -164,14 +191,21 @@ def ingest_one(
             id=doc_id, dossier=item.dossier, source=str(item.path), doc_type=existing.doc_type,
             pages=existing.pages, sha256=source.sha256, status=DocumentStatus.duplicate, keys=known[1],
         )
+    agent = _agent()
+    document = Document(
+        id=doc_id, dossier=item.dossier, agency=agency, source=item.path.name, ordinal=ordinal,
+        retention=parse_retention(settings.retention), media_type=source.media_type, sha256=source.sha256,
+        size=source.size, events=[Event(type=EventType.ingested, agent=agent, detail=source.format)],
+    )
+    # The catalog may have been lost: ask the store before spending OCR on it (the store stage asks again).
+    try:
+        found = find_archived(store, document, scan_dossier=True, known_meta_keys=catalog.meta_keys(item.dossier))
+        if found is not None:
+            return _duplicate_in_store(item, source, found, store, catalog)
+    except StorageError as error:
+        log.debug("could not look for %s in the store before OCR: %s", doc_id, error)
     try:
         with tempfile.TemporaryDirectory(prefix="sohoa-ingest-") as workdir:
-            agent = _agent()
-            document = Document(
-                id=doc_id, dossier=item.dossier, agency=agency, source=item.path.name,
-                media_type=source.media_type, sha256=source.sha256, size=source.size,
-                events=[Event(type=EventType.ingested, agent=agent, detail=source.format)],
-            )
             ocr_done = run(ocr_stage, source, OcrOptions.from_settings(settings), Path(workdir))
             document.pages = len(ocr_done.result.pages)
             document.events.append(Event(type=EventType.ocr_done, agent=agent, detail=ocr_done.result.language))
@@ -179,7 +213,11 @@ def ingest_one(
             document.events.append(Event(type=EventType.classified, agent=agent,
                                          detail=f"{document.doc_type.value} {document.classification.confidence}"))
             archive_path = run(archive_pdf_stage, ocr_done, Path(workdir) / "archive.pdf")
-            archived, keys = run(store_stage, store, document, source, archive_path, ocr_done.result, agent)
+            stored = run(store_stage, store, document, source, archive_path, ocr_done.result, agent,
+                         settings.lock_mode)
+            if stored.duplicate:
+                return _duplicate_in_store(item, source, stored, store, catalog)
+            archived, keys = stored.document, stored.keys
             run(index_stage, catalog, archived, keys, ocr_done.result)
     except SohoaFailure as failure:
         return _quarantined(item, failure, source)
@@ -207,10 +245,16 @@ def ingest_paths(
     store = store_from_settings(settings)
     catalog = Catalog.from_settings(settings)
     inputs = expand_inputs(paths, dossier)
+    # A document's ordinal is its position among the inputs of its dossier (files of a folder in name order):
+    # it names its folder `<dossier>.<ordinal>` in the store.
+    positions: dict[str, int] = {}
     reports = []
     try:
         for index, item in enumerate(inputs, start=1):
-            report = ingest_one(item, agency, settings, store, catalog, run)
+            ordinal = None
+            if item.dossier:
+                ordinal = positions[item.dossier] = positions.get(item.dossier, 0) + 1
+            report = ingest_one(item, agency, settings, store, catalog, run, ordinal=ordinal)
             reports.append(report)
             if progress:
                 progress(index, len(inputs), report)

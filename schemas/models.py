@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime, timezone
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from schemas.doctypes import DocType
 from schemas.events import Event
@@ -92,6 +94,19 @@ class Classification(BaseModel):
     metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
 
 
+class ObjectLock(BaseModel):
+    """What protects a stored object from deletion: a retention date (S3 Object Lock) and/or a legal hold."""
+
+    mode: str | None = None  # GOVERNANCE | COMPLIANCE, with retain_until
+    retain_until: datetime | None = None
+    legal_hold: bool = False
+
+    def active(self, now: datetime | None = None) -> bool:
+        if self.legal_hold:
+            return True
+        return self.retain_until is not None and self.retain_until > (now or utc_now())
+
+
 class StoredObject(BaseModel):
     """One object in the store, with the checksum computed while it was written."""
 
@@ -100,6 +115,51 @@ class StoredObject(BaseModel):
     sha256: str
     content_type: str = "application/octet-stream"
     metadata: dict[str, str] = Field(default_factory=dict)
+    lock: ObjectLock | None = None  # set on originals under retention
+
+
+_PERMANENT_WORDS = {"vinh vien", "vinhvien", "permanent", "forever", "vv"}
+_YEARS = re.compile(r"(\d{1,4})\s*(?:y|yr|yrs|year|years|nam)?")
+
+
+class Retention(BaseModel):
+    """Thời hạn bảo quản: a number of years, or vĩnh viễn (permanent).
+
+    Accepts what people write: 10, "10", "10 năm", "vĩnh viễn", "vinh-vien", "permanent"."""
+
+    permanent: bool = False
+    years: int | None = Field(None, ge=1, le=9999)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value):
+        if isinstance(value, Retention):
+            return value
+        if isinstance(value, bool):
+            raise ValueError("retention is a number of years or 'vĩnh viễn'")
+        if isinstance(value, int):
+            return {"years": value}
+        if isinstance(value, str):
+            text = unicodedata.normalize("NFD", value.strip().lower()).replace("đ", "d")
+            text = "".join(char for char in text if unicodedata.category(char) != "Mn")
+            if re.sub(r"[-_.\s]+", " ", text).strip() in _PERMANENT_WORDS:
+                return {"permanent": True}
+            found = _YEARS.fullmatch(text)
+            if found:
+                return {"years": int(found.group(1))}
+            raise ValueError(f"retention must be a number of years or 'vĩnh viễn' (permanent), not {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if self.permanent == (self.years is not None):
+            raise ValueError("retention is either a number of years or permanent (vĩnh viễn)")
+        return self
+
+    @property
+    def label(self) -> str:
+        """As Nghị định 30/2020 writes the Maintenance field: "Vĩnh viễn" or "10 năm"."""
+        return "Vĩnh viễn" if self.permanent else f"{self.years} năm"
 
 
 class DocumentStatus(StrEnum):
@@ -119,6 +179,8 @@ class Document(BaseModel):
     sha256: str
     size: int
     pages: int = 0
+    ordinal: int | None = Field(None, ge=1)  # position in its dossier (DocOrdinal), names the folder <dossier>.001
+    retention: Retention | None = None  # thời hạn bảo quản; maps to the lock on the original
     received_at: datetime = Field(default_factory=utc_now)
     classification: Classification = Field(default_factory=Classification)
     objects: dict[str, StoredObject] = Field(default_factory=dict)  # role -> object

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from collections.abc import Iterable, Iterator
+
 from sqlalchemy import (
     JSON,
     Column,
@@ -55,6 +57,22 @@ page_text = Table(
     Column("doc_id", String(64), primary_key=True),
     Column("page", Integer, primary_key=True),
     Column("text", Text, nullable=False),
+)
+
+
+# The history of fixity audits (storage.fixity): one row per run, the full report as JSON. The same reports are
+# kept in the store under _audits/, so `sohoa reindex` brings this history back too.
+audit_runs = Table(
+    "audits",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("checked", Integer, nullable=False),
+    Column("ok", Integer, nullable=False),
+    Column("problems", Integer, nullable=False),
+    Column("repaired", Integer, nullable=False),
+    Column("report", JSON, nullable=False),
 )
 
 
@@ -135,6 +153,72 @@ class Catalog:
                     ],
                 )
             _index.replace_pages(connection, document.id, document.title, page_texts)
+
+    def update_document(self, document: Document) -> None:
+        """Replace the stored model of an archived document (new events, e.g. a repair), leaving its pages."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                documents.update()
+                .where(documents.c.id == document.id)
+                .values(document=json.loads(document.model_dump_json()))
+            )
+
+    def ids(self) -> set[str]:
+        with self.engine.connect() as connection:
+            return set(connection.execute(select(documents.c.id)).scalars())
+
+    def meta_keys(self, dossier: str | None) -> set[str]:
+        """The meta.json keys of a dossier's documents (what the catalog already knows is in the store)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(documents.c["keys"]).where(documents.c.dossier == dossier))
+            return {row.keys.get("meta") for row in rows if row.keys.get("meta")}
+
+    def fixity_index(self) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+        """(id, role -> key, role -> sha256) for every document: what the audit compares the store with."""
+        with self.engine.connect() as connection:
+            for row in connection.execute(select(documents.c.id, documents.c["keys"], documents.c.document)):
+                objects = (row.document or {}).get("objects", {})
+                yield row.id, dict(row.keys), {role: stored.get("sha256", "") for role, stored in objects.items()}
+
+    def prune(self, keep: Iterable[str]) -> list[str]:
+        """Remove every document whose id is not in `keep` (with its pages); return the ids removed."""
+        keep = set(keep)
+        removed = sorted(self.ids() - keep)
+        with self.engine.begin() as connection:
+            for doc_id in removed:
+                connection.execute(page_text.delete().where(page_text.c.doc_id == doc_id))
+                _index.delete(connection, doc_id)
+                connection.execute(documents.delete().where(documents.c.id == doc_id))
+        return removed
+
+    def record_audit(self, report: dict) -> None:
+        """Keep one audit's report (idempotent on its id)."""
+        from datetime import datetime
+
+        values = {
+            "id": report["id"],
+            "started_at": datetime.fromisoformat(report["started_at"]),
+            "finished_at": datetime.fromisoformat(report["finished_at"]) if report.get("finished_at") else None,
+            "checked": report.get("checked", 0),
+            "ok": report.get("ok", 0),
+            "problems": report.get("problems", 0),
+            "repaired": len(report.get("repaired", [])),
+            "report": report,
+        }
+        with self.engine.begin() as connection:
+            statement = sqlite_insert(audit_runs).values(**values)
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[audit_runs.c.id],
+                    set_={name: statement.excluded[name] for name in values if name != "id"},
+                )
+            )
+
+    def audits(self, limit: int = 20) -> list[dict]:
+        """The latest audit reports, newest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(audit_runs.c.report).order_by(audit_runs.c.started_at.desc()).limit(limit))
+            return [row.report for row in rows]
 
     def search(
         self, query: str, *, doc_type: str | None = None, dossier: str | None = None, limit: int = 20

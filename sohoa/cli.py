@@ -178,5 +178,5 @@ def main() -> None:
         sys.exit(1)
 
 
-if __name__ == "__main__":
-    main()
+# The archive commands (verify, reindex) live in their own module and register on `app` when imported.
+import sohoa.cli_archive  # noqa: E402,F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,23 @@ class Settings(BaseSettings):
     s3_secret_key: str = Field("", description="S3 secret key.")
     s3_secure: bool = Field(False, description="1 to talk to the S3 server over TLS.")
     s3_region: str = Field("", description="S3 region, if the server wants one.")
+    s3_sse: bool = Field(
+        False, description="1 to ask the S3 server to encrypt objects at rest (SSE-S3); the server needs a key."
+    )
+    retention: str = Field(
+        "10", description="Thời hạn bảo quản of originals: years (e.g. 10) or vinh-vien (permanent: legal hold)."
+    )
+    lock_mode: str = Field(
+        "GOVERNANCE", description="S3 Object Lock mode of originals: GOVERNANCE (admin may lift) or COMPLIANCE."
+    )
+    replica_url: str = Field(
+        "", description="Second copy of every object: file:///abs/path or s3://BUCKET (empty: no replica)."
+    )
+    replica_s3_endpoint: str = Field("", description="Replica S3 host:port (default SOHOA_S3_ENDPOINT).")
+    replica_s3_access_key: str = Field("", description="Replica S3 access key (default SOHOA_S3_ACCESS_KEY).")
+    replica_s3_secret_key: str = Field("", description="Replica S3 secret key (default SOHOA_S3_SECRET_KEY).")
+    replica_s3_secure: bool | None = Field(None, description="1/0: TLS to the replica (default SOHOA_S3_SECURE).")
+    replica_s3_region: str = Field("", description="Replica S3 region (default SOHOA_S3_REGION).")
     catalog_url: str = Field("", description="sqlite:///abs/path.db (default SOHOA_HOME/catalog.db).")
     ocr_lang: str = Field("vie+eng", description="Tesseract languages.")
     tesseract_timeout: float = Field(120, description="Seconds one page may take in Tesseract before it is stopped.")
@@ -32,6 +49,27 @@ class Settings(BaseSettings):
     max_pages: int = Field(2000, description="Most pages accepted in one document.")
     rasterize_dpi_max: int = Field(400, description="Highest resolution a PDF page is rasterised at.")
     agency: str = Field("", description="Agency code used when an ingest names none (e.g. 000.00.00.H30).")
+    ocr_workers: int = Field(0, description="Processes that OCR pages in parallel; 0 = one per core.")
+
+    @field_validator("retention")
+    @classmethod
+    def _check_retention(cls, value: str) -> str:
+        from schemas.models import Retention
+
+        Retention.model_validate(value)  # its ValueError says what is accepted
+        return value
+
+    @field_validator("replica_s3_secure", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("lock_mode")
+    @classmethod
+    def _check_lock_mode(cls, value: str) -> str:
+        if value.strip().upper() not in ("GOVERNANCE", "COMPLIANCE"):
+            raise ValueError(f"lock mode must be GOVERNANCE or COMPLIANCE, not {value!r}")
+        return value.strip().upper()
 
     @cached_property
     def home_dir(self) -> Path:

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from urllib.parse import quote, unquote
 
 from schemas.failures import SohoaFailure
-from schemas.models import StoredObject
+from schemas.models import ObjectLock, StoredObject
 
 CHUNK_SIZE = 1024 * 1024  # read/write granularity: large enough to be fast, small enough to never matter in memory
 MAX_KEY_BYTES = 1024  # the S3 limit, applied to every backend so a key valid in one is valid in all
@@ -73,6 +73,24 @@ class SourceChanged(ChecksumMismatch):
     code = "source_changed"
     vi = "Tệp gốc đã thay đổi trong khi xử lý"
     en = "The original file changed while it was being processed"
+    retryable = False
+
+
+class RetentionLocked(StorageError):
+    """The object is under retention (or a legal hold): it cannot be deleted or replaced by other bytes."""
+
+    code = "retention_locked"
+    vi = "Bản gốc đang trong thời hạn bảo quản, không được xoá hoặc ghi đè"
+    en = "The original is under retention and cannot be deleted or replaced"
+    retryable = False
+
+
+class LockUnavailable(StorageError):
+    """Retention was asked for but the store cannot enforce it (an S3 bucket made without Object Lock)."""
+
+    code = "lock_unavailable"
+    vi = "Kho lưu trữ không hỗ trợ khoá thời hạn bảo quản (bucket tạo không có Object Lock)"
+    en = "The store cannot enforce retention (the bucket was created without Object Lock)"
     retryable = False
 
 
@@ -248,9 +266,16 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def _write(
-        self, key: str, source: HashingReader, size: int, content_type: str, metadata: dict[str, str]
+        self,
+        key: str,
+        source: HashingReader,
+        size: int,
+        content_type: str,
+        metadata: dict[str, str],
+        lock: ObjectLock | None = None,
     ) -> str | None:
-        """Store exactly `size` bytes read from `source` with `metadata` (which includes sha256), atomically.
+        """Store exactly `size` bytes read from `source` with `metadata` (which includes sha256), atomically,
+        protected by `lock` if given (the backend enforces it against deletion).
 
         Returns a version token that `_open` accepts, so the check after writing reads this very write back."""
 
@@ -260,7 +285,7 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def _stat(self, key: str) -> StoredObject | None:
-        """The object's size, content type and metadata (sha256 lifted out of it), or None if absent."""
+        """The object's size, content type, metadata (sha256 lifted out of it) and lock, or None if absent."""
 
     @abstractmethod
     def _list(self, prefix: str) -> Iterator[str]:
@@ -279,7 +304,11 @@ class ObjectStore(ABC):
         *,
         content_type: str = DEFAULT_CONTENT_TYPE,
         metadata: dict[str, str] | None = None,
+        lock: ObjectLock | None = None,
+        expected_sha256: str | None = None,
     ) -> StoredObject:
+        """Store a file. `lock` protects it from deletion (retention); `expected_sha256`, if given, refuses a file
+        that no longer hashes to it (SourceChanged) before a byte is written."""
         key = check_key(key)
         content_type = check_content_type(content_type)
         caller_metadata = check_metadata(metadata)
@@ -288,8 +317,29 @@ class ObjectStore(ABC):
         # up front. The upload then re-hashes the bytes it actually sends and aborts if they differ.
         with path.open("rb") as first_pass:
             sha256, size = sha256_of_stream(first_pass)
+        if expected_sha256 is not None and sha256 != expected_sha256.strip().lower():
+            raise SourceChanged(f"{path.name}: SHA-256 is now {sha256}, expected {expected_sha256}")
         with path.open("rb") as source:
-            return self._put(key, source, size, sha256, content_type, caller_metadata)
+            return self._put(key, source, size, sha256, content_type, caller_metadata, lock)
+
+    def put_file_once(
+        self,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        sha256: str,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        metadata: dict[str, str] | None = None,
+        lock: ObjectLock | None = None,
+    ) -> StoredObject:
+        """put_file, unless the key already holds exactly these bytes (re-read and re-hashed to be sure): then the
+        stored copy is kept as it is. A retried upload of a locked original does not pile up versions."""
+        existing = self.stat(key)
+        if existing is not None and existing.sha256 == sha256 and self.verify(key, sha256):
+            return existing
+        return self.put_file(
+            key, path, content_type=content_type, metadata=metadata, lock=lock, expected_sha256=sha256
+        )
 
     def put_bytes(
         self,
@@ -298,13 +348,14 @@ class ObjectStore(ABC):
         *,
         content_type: str = DEFAULT_CONTENT_TYPE,
         metadata: dict[str, str] | None = None,
+        lock: ObjectLock | None = None,
     ) -> StoredObject:
         key = check_key(key)
         content_type = check_content_type(content_type)
         caller_metadata = check_metadata(metadata)
         data = bytes(data)
         sha256 = hashlib.sha256(data).hexdigest()
-        return self._put(key, io.BytesIO(data), len(data), sha256, content_type, caller_metadata)
+        return self._put(key, io.BytesIO(data), len(data), sha256, content_type, caller_metadata, lock)
 
     def get_bytes(self, key: str) -> bytes:
         with self.open(key) as stream:
@@ -329,8 +380,18 @@ class ObjectStore(ABC):
         sha256, _ = self._hash_stored(check_key(key))
         return sha256 == expected_sha256.strip().lower()
 
+    def lock_of(self, key: str) -> ObjectLock | None:
+        """The lock protecting the object now (None if absent or unprotected)."""
+        found = self.stat(key)
+        return found.lock if found is not None else None
+
     def delete(self, key: str) -> None:
-        self._delete(check_key(key))
+        """Remove the object; an original still under retention or a legal hold is refused (RetentionLocked)."""
+        key = check_key(key)
+        found = self._stat(key)
+        if found is not None and found.lock is not None and found.lock.active():
+            raise RetentionLocked(f"{self.url} {key}: {_describe_lock(found.lock)}")
+        self._delete(key)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
@@ -345,11 +406,15 @@ class ObjectStore(ABC):
         sha256: str,
         content_type: str,
         caller_metadata: dict[str, str],
+        lock: ObjectLock | None = None,
     ) -> StoredObject:
+        lock = self._lock_for_replacing(key, sha256, lock)
         reader = HashingReader(source, size, sha256)
         stored_metadata = {**caller_metadata, SHA256_METADATA_KEY: sha256}
         try:
-            version = self._write(key, reader, size, content_type, stored_metadata)
+            # `lock` only when there is one: backends (and test doubles) written before locks existed still work.
+            extra = {"lock": lock} if lock is not None else {}
+            version = self._write(key, reader, size, content_type, stored_metadata, **extra)
             reader.finish()  # for backends that never read past the last byte (or read nothing: empty objects)
         except _SourceReadFailed as failure:
             raise failure.error from None
@@ -361,9 +426,42 @@ class ObjectStore(ABC):
                 f"wrote {size} bytes with SHA-256 {sha256}"
             )
         return StoredObject(
-            key=key, size=size, sha256=sha256, content_type=content_type, metadata=caller_metadata
+            key=key, size=size, sha256=sha256, content_type=content_type, metadata=caller_metadata, lock=lock
         )
+
+    def _lock_for_replacing(self, key: str, sha256: str, lock: ObjectLock | None) -> ObjectLock | None:
+        """A key under an active lock takes only the same bytes again (a retry, or a repair of a damaged copy),
+        and the new copy is locked at least as long as the old one."""
+        current = self._stat(key)
+        if current is None or current.lock is None or not current.lock.active():
+            return lock
+        if current.sha256 != sha256:
+            raise RetentionLocked(f"{self.url} {key}: {_describe_lock(current.lock)}; other bytes refused")
+        return merge_locks(current.lock, lock)
 
     def _hash_stored(self, key: str, version: str | None = None) -> tuple[str, int]:
         with self._open(key, version) as stream:
             return sha256_of_stream(stream)
+
+
+def merge_locks(first: ObjectLock | None, second: ObjectLock | None) -> ObjectLock | None:
+    """The stronger of two locks: the later retention date (its mode; COMPLIANCE wins a tie), a legal hold if any."""
+    locks = [lock for lock in (first, second) if lock is not None]
+    if not locks:
+        return None
+    dated = [lock for lock in locks if lock.retain_until is not None]
+    latest = max(dated, key=lambda lock: (lock.retain_until, lock.mode == "COMPLIANCE"), default=None)
+    return ObjectLock(
+        mode=latest.mode if latest else None,
+        retain_until=latest.retain_until if latest else None,
+        legal_hold=any(lock.legal_hold for lock in locks),
+    )
+
+
+def _describe_lock(lock: ObjectLock) -> str:
+    parts = []
+    if lock.retain_until is not None:
+        parts.append(f"retained ({lock.mode or 'GOVERNANCE'}) until {lock.retain_until.isoformat()}")
+    if lock.legal_hold:
+        parts.append("under legal hold (vĩnh viễn)")
+    return " and ".join(parts) or "locked"

@@ -3,6 +3,10 @@
 Every write goes to a hidden temp file in the target's directory, is fsynced, then renamed over the real name, so
 a crash leaves either the old object or the new one, never half of one. Hidden names (leading '.') are the store's
 own: keys may not contain them and listings skip them.
+
+Retention: a locked object (an original) is made read-only (mode 0444) and its lock kept in the sidecar; the
+store refuses to delete or replace it while the lock holds (storage.base). A folder cannot stop root or someone
+with write access to the directory: the copy on S3 Object Lock, or on write-once media, is the enforced one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from schemas.models import StoredObject
+from schemas.models import ObjectLock, StoredObject
 from storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
@@ -27,6 +31,7 @@ from storage.base import (
 )
 
 META_DIR = ".meta"
+READ_ONLY = 0o444
 
 
 class FolderStore(ObjectStore):
@@ -45,12 +50,20 @@ class FolderStore(ObjectStore):
         return self.root / META_DIR / f"{key}.json"
 
     def _write(
-        self, key: str, source: HashingReader, size: int, content_type: str, metadata: dict[str, str]
+        self,
+        key: str,
+        source: HashingReader,
+        size: int,
+        content_type: str,
+        metadata: dict[str, str],
+        lock: ObjectLock | None = None,
     ) -> str | None:
         target = self._object_path(key)
         sidecar = self._sidecar_path(key)
         user_metadata = {name: value for name, value in metadata.items() if name != SHA256_METADATA_KEY}
         record = {"content_type": content_type, "sha256": metadata[SHA256_METADATA_KEY], "metadata": user_metadata}
+        if lock is not None:
+            record["lock"] = lock.model_dump(mode="json")
         temp_files: list[Path] = []
         try:
             object_temp = _temp_beside(target)
@@ -61,6 +74,8 @@ class FolderStore(ObjectStore):
                 source.finish()  # a changed source aborts here, before anything is renamed into place
                 out.flush()
                 os.fsync(out.fileno())
+            if lock is not None:
+                os.chmod(object_temp, READ_ONLY)  # the rename keeps the mode
             sidecar_temp = _temp_beside(sidecar)
             temp_files.append(sidecar_temp)
             with open(sidecar_temp, "x", encoding="utf-8") as out:
@@ -115,6 +130,7 @@ class FolderStore(ObjectStore):
             sha256=record.get("sha256", ""),
             content_type=record.get("content_type", DEFAULT_CONTENT_TYPE),
             metadata=record.get("metadata", {}),
+            lock=ObjectLock.model_validate(record["lock"]) if record.get("lock") else None,
         )
 
     def _list(self, prefix: str) -> Iterator[str]:

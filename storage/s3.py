@@ -3,6 +3,10 @@
 Errors are translated in one place (`_translated_errors`): unreachable server -> StorageUnavailable (callers retry),
 missing object -> ObjectNotFound, anything else -> StorageError. Messages name the endpoint, bucket and key, never
 credentials.
+
+Buckets are created with Object Lock (which implies versioning). A locked write carries its retention (mode and
+retain-until date) and/or legal hold in the PUT itself, so no unlocked moment exists; the server then refuses to
+delete that version. A plain DELETE would only add a delete marker, so the store refuses it while the lock holds.
 """
 
 from __future__ import annotations
@@ -12,20 +16,24 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import BinaryIO
 
 import certifi
 import urllib3
 from minio import Minio
 from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.retention import Retention as S3Retention
+from minio.sse import SseS3
 from minio.versioningconfig import ENABLED, SUSPENDED, VersioningConfig
 
-from schemas.models import StoredObject
+from schemas.models import ObjectLock, StoredObject
 from storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
     SHA256_METADATA_KEY,
     HashingReader,
+    LockUnavailable,
     ObjectNotFound,
     ObjectStore,
     StorageError,
@@ -41,6 +49,8 @@ USER_METADATA_PREFIX = "x-amz-meta-"
 _NOT_FOUND_CODES = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "NoSuchObject"}
 _TRANSIENT_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed"}
 _BUCKET_ALREADY_OURS = {"BucketAlreadyOwnedByYou"}
+_NO_LOCK_CONFIG = {"ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"}
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 
 
 class S3Store(ObjectStore):
@@ -60,6 +70,7 @@ class S3Store(ObjectStore):
         parallel_uploads: int = 2,
         connect_timeout: float = 3.0,
         read_timeout: float = 60.0,
+        sse: bool = False,
     ):
         endpoint, secure = _split_endpoint(endpoint, secure)
         self.bucket = bucket
@@ -67,6 +78,8 @@ class S3Store(ObjectStore):
         self.url = f"s3://{bucket}"
         self.part_size = part_size
         self.parallel_uploads = parallel_uploads
+        self.sse = sse  # ask the server to encrypt every object at rest (SSE-S3, the server's own key)
+        self.object_lock_enabled: bool | None = None  # known once the bucket has been prepared
         # minio's own pool waits 5 minutes to connect and retries 5 times: a dead server would hang a flow for ages.
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
@@ -94,9 +107,27 @@ class S3Store(ObjectStore):
     # ---- primitives --------------------------------------------------------------------------------------------
 
     def _write(
-        self, key: str, source: HashingReader, size: int, content_type: str, metadata: dict[str, str]
+        self,
+        key: str,
+        source: HashingReader,
+        size: int,
+        content_type: str,
+        metadata: dict[str, str],
+        lock: ObjectLock | None = None,
     ) -> str | None:
         self._ensure_bucket()
+        retention = None
+        if lock is not None:
+            if not self.object_lock_enabled:
+                raise LockUnavailable(
+                    f"{self.url} at {self.endpoint}: the bucket has no Object Lock, so {key} cannot be kept under "
+                    "retention; archive into a bucket created with Object Lock (sohoa creates its buckets so)"
+                )
+            if lock.retain_until is not None:
+                mode = (lock.mode or "GOVERNANCE").upper()
+                if mode not in LOCK_MODES:
+                    raise ValueError(f"S3 Object Lock mode must be one of {LOCK_MODES}, not {lock.mode!r}")
+                retention = S3Retention(mode, lock.retain_until)
         # Prefixed explicitly: minio would otherwise send keys like "content-language" as standard headers.
         headers = {USER_METADATA_PREFIX + name: encode_metadata_value(value) for name, value in metadata.items()}
         with self._translated_errors("upload", key):
@@ -109,6 +140,9 @@ class S3Store(ObjectStore):
                 metadata=headers,
                 part_size=self.part_size,
                 num_parallel_uploads=self.parallel_uploads,
+                sse=SseS3() if self.sse else None,
+                retention=retention,
+                legal_hold=bool(lock and lock.legal_hold),
             )
         return result.version_id
 
@@ -142,6 +176,7 @@ class S3Store(ObjectStore):
             sha256=sha256,
             content_type=found.content_type or DEFAULT_CONTENT_TYPE,
             metadata=metadata,
+            lock=_lock_from_headers(found.metadata or {}),
         )
 
     def _list(self, prefix: str) -> Iterator[str]:
@@ -160,6 +195,7 @@ class S3Store(ObjectStore):
                     raise
 
     def _delete(self, key: str) -> None:
+        # With versioning this adds a delete marker: every version stays, locked ones until their date.
         with self._translated_errors("delete", key):
             try:
                 self._client.remove_object(self.bucket, key)
@@ -170,7 +206,8 @@ class S3Store(ObjectStore):
     # ---- helpers -----------------------------------------------------------------------------------------------
 
     def _ensure_bucket(self) -> None:
-        """Create the bucket on first write; make sure versioning is on unless someone deliberately suspended it."""
+        """Create the bucket on first write, with Object Lock (and so versioning); make sure versioning is on
+        unless someone deliberately suspended it; learn whether an existing bucket has Object Lock."""
         if self._bucket_ready:
             return
         with self._bucket_lock, self._translated_errors("prepare bucket", ""):
@@ -178,13 +215,20 @@ class S3Store(ObjectStore):
                 return
             if not self._client.bucket_exists(self.bucket):
                 try:
-                    self._client.make_bucket(self.bucket)
+                    self._client.make_bucket(self.bucket, object_lock=True)
                 except S3Error as error:
                     if error.code not in _BUCKET_ALREADY_OURS:
                         raise
             # Checked every time a store starts, so a crash between creating and versioning heals itself.
             if self._client.get_bucket_versioning(self.bucket).status not in (ENABLED, SUSPENDED):
                 self._client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
+            try:
+                self._client.get_object_lock_config(self.bucket)
+                self.object_lock_enabled = True
+            except S3Error as error:
+                if error.code not in _NO_LOCK_CONFIG:
+                    raise
+                self.object_lock_enabled = False
             self._bucket_ready = True
 
     @contextmanager
@@ -198,20 +242,26 @@ class S3Store(ObjectStore):
             if error.code in _NOT_FOUND_CODES:
                 raise ObjectNotFound(f"{action} {where}: no such object ({error.code})") from error
             detail = f"{error.code}: {error.message}" if error.message else str(error.code)
+            if self.sse and action == "upload" and error.code == "InternalError":
+                detail += " (server-side encryption was asked for, SOHOA_S3_SSE=1: does the server have a key?)"
             if error.code in _TRANSIENT_CODES:
                 raise StorageUnavailable(f"{action} {where} at {self.endpoint}: {detail}") from error
             raise StorageError(f"{action} {where} at {self.endpoint} failed: {detail}") from error
         except ServerError as error:
+            hint = " (SOHOA_S3_SSE=1: does the server have an encryption key?)" if self.sse else ""
             raise StorageUnavailable(
-                f"{action} {where}: S3 server {self.endpoint} answered HTTP {error.status_code}"
+                f"{action} {where}: S3 server {self.endpoint} answered HTTP {error.status_code}{hint}"
             ) from error
         except InvalidResponseError as error:
             raise StorageError(f"{action} {where}: S3 server {self.endpoint} sent a non-S3 response") from error
         except (urllib3.exceptions.HTTPError, OSError) as error:
             # MaxRetryError/NewConnectionError/ProtocolError/timeouts, ConnectionError and socket errors.
             reason = getattr(error, "reason", None) or error
+            hint = ""
+            if self.sse and action == "upload" and "500" in str(reason):
+                hint = " (server-side encryption was asked for, SOHOA_S3_SSE=1: does the server have a key?)"
             raise StorageUnavailable(
-                f"{action} {where}: S3 server {self.endpoint} unreachable: {type(reason).__name__}: {reason}"
+                f"{action} {where}: S3 server {self.endpoint} unreachable: {type(reason).__name__}: {reason}{hint}"
             ) from error
 
 
@@ -232,6 +282,25 @@ class _ResponseStream(io.RawIOBase):
             data = self._response.read(len(buffer), decode_content=False)
         buffer[: len(data)] = data
         return len(data)
+
+
+def _lock_from_headers(headers) -> ObjectLock | None:
+    """The Object Lock of the version a HEAD described (x-amz-object-lock-* headers), None if it has none."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    mode = lowered.get("x-amz-object-lock-mode") or None
+    until_text = lowered.get("x-amz-object-lock-retain-until-date") or ""
+    legal_hold = lowered.get("x-amz-object-lock-legal-hold", "").upper() == "ON"
+    retain_until = None
+    if until_text:
+        try:
+            retain_until = datetime.fromisoformat(until_text.replace("Z", "+00:00"))
+        except ValueError:
+            retain_until = None
+        if retain_until is not None and retain_until.tzinfo is None:
+            retain_until = retain_until.replace(tzinfo=timezone.utc)
+    if retain_until is None and not legal_hold:
+        return None
+    return ObjectLock(mode=mode.upper() if mode else None, retain_until=retain_until, legal_hold=legal_hold)
 
 
 def _split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:

@@ -56,7 +56,7 @@ def prefect_harness():
 
 def sohoa_command() -> list[str]:
     installed = Path(sys.executable).with_name("sohoa")
-    return [str(installed)] if installed.exists() else [sys.executable, "-m", "sohoa.cli"]
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", "sohoa"]
 
 
 def run_sohoa(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:

@@ -56,8 +56,13 @@ class SeaweedServer:
     access_key = "sohoa-test-access"  # SeaweedFS without an identity config accepts any key pair
     secret_key = "sohoa-test-secret"
 
-    def __init__(self, workdir: str | os.PathLike[str], weed: str | None = None):
+    def __init__(
+        self, workdir: str | os.PathLike[str], weed: str | None = None, environment: dict[str, str] | None = None
+    ):
+        """`environment`: extra WEED_* variables for this server, e.g. {"WEED_S3_SSE_KEY": <64 hex>} to let it
+        honour SSE-S3 requests (without a key SeaweedFS answers them with InternalError)."""
         self.workdir = Path(workdir)
+        self.environment = dict(environment or {})
         self.data_dir = self.workdir / "data"
         self.log_path = self.workdir / "weed.log"
         self.weed = weed or find_weed()
@@ -103,7 +108,7 @@ class SeaweedServer:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **WEED_ENVIRONMENT},
+            env={**os.environ, **WEED_ENVIRONMENT, **self.environment},
             start_new_session=True,  # our own process group: a terminal's Ctrl-C reaches pytest, which stops us
             preexec_fn=_die_with_parent_preexec(),
         )

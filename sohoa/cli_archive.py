@@ -1,0 +1,67 @@
+"""`sohoa verify` and `sohoa reindex`: the archive checked against itself, the catalog rebuilt from it."""
+
+from __future__ import annotations
+
+import typer
+
+from schemas.failures import SohoaFailure
+from sohoa.cli import JsonOption, _emit, _fail, app
+from sohoa.settings import get_settings
+
+
+@app.command()
+def verify(
+    sample: float = typer.Option(
+        100.0, "--sample", min=0.001, max=100.0, help="Phần trăm tài liệu kiểm tra / percent of documents to re-hash."
+    ),
+    repair: bool = typer.Option(
+        False, "--repair", help="Khôi phục bản thiếu/hỏng từ bản tốt / restore missing or corrupt copies."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Kiểm tra toàn vẹn kho lưu trữ (SHA-256) / fixity audit; exit 1 if problems remain."""
+    from flows.audit import run_audit, summary
+
+    try:
+        report = run_audit(sample_pct=sample, repair=repair, settings=get_settings())
+    except SohoaFailure as failure:
+        _fail(str(failure), as_json)
+    payload = report.model_dump(mode="json")
+    if as_json:
+        _emit(payload)
+    else:
+        for name in ("missing", "corrupt", "orphaned", "not_in_catalog", "catalog_mismatch"):
+            for issue in payload[name]:
+                state = "đã sửa / repaired" if issue["repaired"] else name
+                typer.echo(f"{state:20} {issue['store']}  {issue['key']}  {issue['detail']}")
+    typer.echo(f"Kiểm tra {report.id}: {summary(report)}", err=True)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def reindex(as_json: bool = JsonOption) -> None:
+    """Dựng lại danh mục và chỉ mục tìm kiếm từ kho / rebuild the catalog from meta.json and ocr.json."""
+    from search import Catalog
+    from search.rebuild import rebuild_catalog
+    from storage import store_from_settings
+
+    settings = get_settings()
+    catalog = Catalog.from_settings(settings)
+    try:
+        report = rebuild_catalog(store_from_settings(settings), catalog)
+    except SohoaFailure as failure:
+        _fail(str(failure), as_json)
+    finally:
+        catalog.close()
+    if as_json:
+        _emit(report.model_dump(mode="json"))
+    for skipped in report.skipped:
+        typer.echo(f"bỏ qua / skipped {skipped['key']}: {skipped['error']}", err=True)
+    typer.echo(
+        f"Xong: {report.documents} tài liệu, {report.pages} trang, {report.audits} lần kiểm tra; "
+        f"{len(report.removed)} mục không còn trong kho đã xoá khỏi danh mục; {len(report.skipped)} bỏ qua",
+        err=True,
+    )
+    if report.skipped:
+        raise typer.Exit(1)
