@@ -45,8 +45,14 @@ demo: deps venv
 test: deps venv
 	$(BIN)/python -m pytest
 
+# The benchmarks compare against OCRmyPDF too: it (and Ghostscript) are installed for them only.
 bench: deps venv
+	@dpkg-query -W -f='$${Status}' ghostscript 2>/dev/null | grep -q "install ok installed" || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ghostscript)
+	@$(BIN)/python -c 'import ocrmypdf' 2>/dev/null || $(BIN)/python -m pip install -q "ocrmypdf>=16,<18"
 	$(BIN)/python bench/orchestration.py
+	$(BIN)/python bench/ocr_bench.py
+	$(BIN)/python bench/memory_200_pages.py --pages 20 200
 
 clean:
 	rm -rf $(STAMPS) sohoa-data .pytest_cache
