@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class OcrOptions:
-    lang: str = "vie+eng"
+    lang: str = "vie"
     timeout: float = 120
     max_dpi: int = 400
     max_pixels: int = 200_000_000
@@ -200,7 +200,11 @@ def ocr_file(
     archive_pdf_path: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> OcrResult:
-    """The whole OCR stage for one file: triage, pages, and (if asked) the archival PDF. Raises named failures."""
+    """The whole OCR stage for one file: triage, pages, and (if asked) the archival PDF. Raises named failures.
+
+    Pages run in worker processes started with forkserver: a script calling this needs the usual
+    `if __name__ == "__main__":` guard.
+    """
     source = triage(path, max_bytes=options.max_bytes, max_pixels=options.max_pixels, max_pages=options.max_pages)
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as workdir:
         document = ocr_document(source, options, Path(workdir), progress=progress)
