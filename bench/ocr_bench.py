@@ -33,6 +33,7 @@ from PIL import Image
 
 from _cer import Score
 from memory_200_pages import ImagePdfWriter
+from sohoa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -43,10 +44,13 @@ ACCURACY_SEED = 7
 ACCURACY_SETS = ((150, True), (200, True), (300, True), (200, False))  # (dpi, degraded)
 QUICK_ACCURACY_SETS = ((200, True),)
 PROJECT, BARE = "sohoa", "tesseract"
-# (label, engine, lang) compared on the generated pages; the project's default language is vie+eng.
+# The project's default language (SOHOA_OCR_LANG unset); its rows come first and carry the targets.
+DEFAULT_LANG = Settings.model_fields["ocr_lang"].default
+OTHER_LANG = "vie+eng" if DEFAULT_LANG != "vie+eng" else "vie"
+# (label, engine, lang) compared on the generated pages.
 SAMPLE_TOOLS = (
-    ("sohoa ocr_file, vie+eng (default)", PROJECT, "vie+eng"),
-    ("sohoa ocr_file, vie", PROJECT, "vie"),
+    (f"sohoa ocr_file, {DEFAULT_LANG} (default)", PROJECT, DEFAULT_LANG),
+    (f"sohoa ocr_file, {OTHER_LANG}", PROJECT, OTHER_LANG),
     ("bare tesseract -l vie", BARE, "vie"),
     ("bare tesseract -l vie+eng", BARE, "vie+eng"),
 )
@@ -267,9 +271,9 @@ def speed(report: Report, engines: Engines, args, work: Path) -> None:
     ocrmypdf, missing = (None, "OCRmyPDF rows skipped (--skip-ocrmypdf)") if args.skip_ocrmypdf else find_ocrmypdf()
     jobs = engines.jobs
     cases = {
-        f"sohoa ocr_file + archival PDF, per file ({len(docs)} files)": lambda: engines.project(docs, "vie+eng"),
+        f"sohoa ocr_file + archival PDF, per file ({len(docs)} files)": lambda: engines.project(docs, DEFAULT_LANG),
         f"sohoa ocr_file + archival PDF, one {n}-page PDF": lambda: engines.project(
-            [Doc(one_pdf, pages)], "vie+eng", keep=False),
+            [Doc(one_pdf, pages)], DEFAULT_LANG, keep=False),
         f"bare tesseract -l vie, {jobs} processes": lambda: engines.bare(pages, "vie"),
         f"bare tesseract -l vie+eng, {jobs} processes": lambda: engines.bare(pages, "vie+eng"),
     }
@@ -310,7 +314,7 @@ def speed(report: Report, engines: Engines, args, work: Path) -> None:
         report(missing)
         report()
     names = list(cases)
-    ratios = [(names[0], names[2], 0.8, "target ≥ 0.8"), (names[0], names[3], None, "same languages as sohoa"),
+    ratios = [(names[0], names[2], 0.8, "target ≥ 0.8"), (names[0], names[3], None, "bare with vie+eng"),
               (names[1], names[2], 0.8, "target ≥ 0.8; pages of one file run in parallel")]
     if ocrmypdf:
         ratios += [(names[0], names[4], 1.5, "target ≥ 1.5"), (names[1], names[5], 1.5, "target ≥ 1.5")]
