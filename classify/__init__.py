@@ -1,15 +1,62 @@
-"""Classification: what kind of document a page is (title rules now; a learned model later)."""
+"""Classification: what kind of document a page is, and the archival metadata its text carries.
 
-from classify.rules import classify_text
-from schemas import Classification, OcrResult
+Title rules first (classify.rules, fuzzy against OCR damage), then, once archivists have labelled documents and a
+model was trained (flows/retrain.py), the learned model (classify.model); classify.combine mixes the two into one
+confidence. Metadata comes from classify.metadata.
+"""
+
+from __future__ import annotations
+
+from classify.combine import DEFAULT_THRESHOLD, combine
+from classify.metadata import citizen_ids, dossier_codes, extract_metadata, issued_date, issuer, procedure_codes
+from classify.model import TypeModel
+from classify.rules import classify_text as classify_by_rules
+from schemas import Classification, OcrResult, Page
 
 
-def classify_document(result: OcrResult) -> Classification:
+def classify_text(text: str, model: TypeModel | None = None, threshold: float = DEFAULT_THRESHOLD,
+                  whole_text: str | None = None) -> Classification:
+    """The type of a document from its first page's text, with its metadata.
+
+    Without a model the rules alone decide. Codes and citizen IDs are looked for in `whole_text` (every page)
+    when given, the header fields in `text` only."""
+    result = combine(classify_by_rules(text), model, text, threshold)
+    metadata = extract_metadata(text)
+    if whole_text is not None and whole_text != text:
+        dossiers, procedures = dossier_codes(whole_text), procedure_codes(whole_text)
+        metadata.dossier_code = metadata.dossier_code or (dossiers[0] if dossiers else None)
+        metadata.procedure_code = metadata.procedure_code or (procedures[0] if procedures else None)
+        metadata.citizen_ids = list(dict.fromkeys([*metadata.citizen_ids, *citizen_ids(whole_text)]))
+        # A citizen's form is dated at its end, maybe on a later page.
+        metadata.issued_date = metadata.issued_date or issued_date(whole_text)
+    result.metadata = metadata
+    return result
+
+
+def classify_document(result: OcrResult, model: TypeModel | None = None,
+                      threshold: float = DEFAULT_THRESHOLD) -> Classification:
     """Classify from the first page that carries text (a blank separator sheet may come first)."""
     for page in result.pages:
         if not page.blank and page.text.strip():
-            return classify_text(page.text)
-    return classify_text("")
+            classification = classify_text(page.text, model, threshold, whole_text=result.text)
+            left_issuer = issuer(_header_left_column(page))
+            if left_issuer:
+                classification.metadata.issuer = left_issuer
+            return classification
+    return classify_text("", model, threshold)
+
+
+def _header_left_column(page: Page) -> str:
+    """The text of the header's left column, from the word boxes: Tesseract reads both header columns into one
+    line, and a place name it reads in capitals ("VỊ Thanh, ngày ...") cannot be told from the issuer in text."""
+    if not page.words or not page.width or not page.height:
+        return ""
+    lines: dict[int, list[str]] = {}
+    for word in page.words:
+        left, top, width, _ = word.box
+        if top < page.height * 0.3 and left + width <= page.width * 0.5:
+            lines.setdefault(word.line, []).append(word.text)
+    return "\n".join(" ".join(words) for words in lines.values())
 
 
 __all__ = ["classify_document", "classify_text"]

@@ -2,7 +2,8 @@
 
 The heading is a line near the top, mostly capitals, that begins with a type title. Lines in the body that
 merely mention a type ("Căn cứ Quyết định số ...") are not headings: they are not in capitals. Matching is on
-diacritic-folded text with spaces removed, so OCR damage such as "QUYÉT ĐỊNH" or "QU YẾT ĐỊNH" still matches.
+diacritic-folded text with spaces removed, so OCR damage such as "QUYÉT ĐỊNH" or "QU YẾT ĐỊNH" still matches;
+what folding cannot undo ("TỜ TRlNH", "HỒ S0") is matched within a few edits (classify.fuzzy).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from classify.fuzzy import fuzzy_prefix_length, fuzzy_startswith
 from schemas import Classification, DocType
 from schemas.text import fold
 
@@ -50,7 +52,7 @@ TITLE_PATTERNS: list[tuple[str, DocType]] = [
 _DON_CONTINUATIONS = ("", "denghi", "xin", "dangky", "khieunai", "tocao", "yeucau", "kiennghi", "phananh")
 
 # Lines of the standard header that are capitals but never a title.
-_HEADER_LINES = ("conghoaxahoichunghia", "doclap", "uybannhandan", "so:", "kinhgui")
+_HEADER_LINES = ("conghoaxahoichunghia", "doclap", "uybannhandan", "hoidongnhandan", "so:", "kinhgui")
 
 # Headings sit in the top part of the first page.
 HEADING_SEARCH_LINES = 30
@@ -80,25 +82,40 @@ def capitals_ratio(line: str) -> float:
     return sum(char.isupper() for char in letters) / len(letters)
 
 
-def _match_title(line: str) -> DocType | None:
-    squeezed = _squeeze(fold(line))
-    if not squeezed or squeezed.startswith(_HEADER_LINES):
+def match_title(line: str) -> DocType | None:
+    """The type a line's beginning names as a title (capitals are checked by the caller), or None."""
+    folded = fold(line)
+    squeezed = _squeeze(folded)
+    words = [word for word in (_squeeze(part) for part in folded.split()) if word]
+    if not squeezed or fuzzy_startswith(squeezed, words, _HEADER_LINES):
         return None
-    for pattern, doc_type in TITLE_PATTERNS:
-        key = pattern.replace(" ", "")
-        if not squeezed.startswith(key):
-            continue
-        if doc_type is DocType.don and squeezed[len(key):] not in _DON_CONTINUATIONS and not any(
-            squeezed[len(key):].startswith(tail) for tail in _DON_CONTINUATIONS[1:]
-        ):
-            continue
-        return doc_type
+    # Exact beginnings first, over every pattern, so a damaged line is never preferred to a clean match.
+    for exact in (True, False):
+        for pattern, doc_type in TITLE_PATTERNS:
+            matched = _match_pattern(squeezed, words, pattern.replace(" ", ""), doc_type, exact)
+            if matched is not None:
+                return matched
     return None
+
+
+def _match_pattern(squeezed: str, words: list[str], key: str, doc_type: DocType, exact: bool) -> DocType | None:
+    if exact:
+        if not squeezed.startswith(key):
+            return None
+    else:
+        length = fuzzy_prefix_length(words, key)
+        if length is None:
+            return None
+        key = squeezed[:length]
+    rest = squeezed[len(key):]
+    if doc_type is DocType.don and rest not in _DON_CONTINUATIONS and not rest.startswith(_DON_CONTINUATIONS[1:]):
+        return None
+    return doc_type
 
 
 def _find_heading(lines: list[str]) -> _Heading | None:
     for index, line in enumerate(lines[:HEADING_SEARCH_LINES]):
-        doc_type = _match_title(line)
+        doc_type = match_title(line)
         if doc_type is not None and capitals_ratio(line) >= MIN_CAPITALS_RATIO:
             return _Heading(doc_type, index)
     return None
@@ -112,7 +129,7 @@ def _title_text(lines: list[str], heading: _Heading) -> str:
         if not stripped:
             continue
         if _SUBJECT_LINE.match(fold(stripped)) or (
-            capitals_ratio(stripped) >= MIN_CAPITALS_RATIO and _match_title(stripped) is None
+            capitals_ratio(stripped) >= MIN_CAPITALS_RATIO and match_title(stripped) is None
         ):
             parts.append(stripped)
         else:

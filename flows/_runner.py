@@ -53,6 +53,17 @@ def run_direct(stage: Any, /, *args: Any, **kwargs: Any) -> Any:
     raise AssertionError("unreachable")
 
 
+def retry_transient(task_obj, task_run, state) -> bool:
+    """Prefect retry condition: retry storage hiccups, never bad input (the rule run_direct follows too)."""
+    try:
+        state.result()
+    except SohoaFailure as failure:
+        return failure.retryable
+    except Exception:
+        return True
+    return True
+
+
 def prefect_server_configured() -> bool:
     if os.environ.get("PREFECT_API_URL"):
         return True

@@ -11,6 +11,7 @@ import json
 import logging
 import random
 
+from flows._runner import retry_transient
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
@@ -83,18 +84,10 @@ def summary(report: AuditReport | dict) -> str:
     )
 
 
-def _transient(task_obj, task_run, state) -> bool:
-    try:
-        state.result()
-    except SohoaFailure as failure:
-        return failure.retryable
-    except Exception:
-        return True
-    return True
 
 
 @task(name="verify-store", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[10, 60, 300],
-      retry_condition_fn=_transient)
+      retry_condition_fn=retry_transient)
 def audit_stage(sample_pct: float, repair: bool) -> dict:
     return run_audit(sample_pct=sample_pct, repair=repair).model_dump(mode="json")
 

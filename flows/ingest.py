@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 import sohoa
 from classify import classify_document
-from flows._runner import StageRunner, run_as_task, run_direct
+from flows._runner import StageRunner, retry_transient, run_as_task, run_direct
 from ocr import EXTENSIONS, OcrDocument, OcrOptions, ocr_document
 from ocr import archive_pdf
 from ocr import triage as triage_file
@@ -52,15 +52,6 @@ class InternalError(SohoaFailure):
     en = "Internal error while processing the file"
 
 
-def _transient(task_obj, task_run, state) -> bool:
-    """Prefect retry condition: retry storage hiccups, never bad input."""
-    try:
-        state.result()
-    except SohoaFailure as failure:
-        return failure.retryable
-    except Exception:
-        return True
-    return True
 
 
 @task(name="triage", cache_policy=NO_CACHE)
@@ -80,7 +71,17 @@ def ocr_stage(source: SourceFile, options: OcrOptions, workdir: Path) -> OcrDocu
 
 @task(name="classify", cache_policy=NO_CACHE)
 def classify_stage(result: OcrResult) -> Classification:
-    return classify_document(result)
+    """Rules, and the latest trained model in the store if there is one (a store that cannot give it now
+    leaves the rules to decide: classification must not stop an ingest)."""
+    from classify.model import load_latest
+
+    settings = get_settings()
+    try:
+        model = load_latest(store_from_settings(settings))
+    except Exception as error:  # unreachable store, damaged model file: rules alone, and say so
+        log.warning("classifier model not loaded, title rules only: %s", error)
+        model = None
+    return classify_document(result, model, settings.classify_threshold)
 
 
 @task(name="archival-pdf", cache_policy=NO_CACHE)
@@ -90,7 +91,7 @@ def archive_pdf_stage(document: OcrDocument, out_path: Path) -> Path:
 
 
 @task(name="store", cache_policy=NO_CACHE, retries=4, retry_delay_seconds=[1, 3, 10, 30],
-      retry_condition_fn=_transient)
+      retry_condition_fn=retry_transient)
 def store_stage(
     store,
     document: Document,
@@ -113,7 +114,7 @@ def store_stage(
     )
 
 
-@task(name="index", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_transient)
+@task(name="index", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_transient)
 def index_stage(catalog: Catalog, document: Document, keys: dict[str, str], ocr: OcrResult) -> None:
     catalog.record(document, keys, [page.text for page in ocr.pages])
 

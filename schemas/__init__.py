@@ -3,6 +3,7 @@
 from schemas.doctypes import DOC_TYPE_NAMES, DocType
 from schemas.events import Event, EventOutcome, EventType
 from schemas.models import (
+    DOSSIER_SETTABLE_FIELDS,
     Classification,
     Document,
     DocumentMetadata,
@@ -19,6 +20,7 @@ from schemas.models import (
 )
 
 __all__ = [
+    "DOSSIER_SETTABLE_FIELDS",
     "DOC_TYPE_NAMES",
     "Classification",
     "DocType",

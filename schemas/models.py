@@ -41,7 +41,7 @@ class Page(BaseModel):
 
 class OcrResult(BaseModel):
     pages: list[Page] = Field(default_factory=list)
-    language: str = "vie+eng"
+    language: str = "vie"
     engine: str = ""  # e.g. "tesseract 5.3.0"
 
     @property
@@ -92,6 +92,9 @@ class Classification(BaseModel):
     method: str = "title-rules"
     needs_review: bool = False
     metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
+    # Who confirmed or corrected the type (`sohoa label`, later the web UI); such documents train the model.
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
 
 
 class ObjectLock(BaseModel):
@@ -196,10 +199,32 @@ class Document(BaseModel):
 
 
 class Dossier(BaseModel):
-    code: str
-    agency: str | None = None
-    title: str | None = None
+    """A dossier and its archival fields (Nghị định 30/2020, Phụ lục VI); the archivist sets what cannot be
+    derived from its documents (`sohoa dossier set`)."""
+
+    code: str  # FileCode as used in this archive: the procedure's dossier code or the archival one
+    agency: str | None = None  # OrganId, 13 characters
+    title: str | None = None  # Title
     documents: list[str] = Field(default_factory=list)  # document ids, in order
+    year: int | None = None  # FileCatalog
+    notation: str | None = None  # FileNotation (số và ký hiệu hồ sơ)
+    maintenance: str | None = None  # thời hạn bảo quản: "Vĩnh viễn" or "N năm"
+    rights: str | None = None  # chế độ sử dụng
+    creator: str | None = None  # người lập hồ sơ
+    language: str | None = "Tiếng Việt"
+    start_date: date | None = None  # derived: the earliest issued date of its documents, unless set
+    end_date: date | None = None  # derived: the latest
+    doc_total: int | None = None  # derived: number of documents
+    page_total: int | None = None  # derived: pages of all its documents
+    description: str | None = None  # ghi chú
+    updated_at: datetime | None = None
+
+
+# Fields an archivist may set on a dossier (`sohoa dossier set CODE --field value`).
+DOSSIER_SETTABLE_FIELDS = (
+    "agency", "title", "year", "notation", "maintenance", "rights", "creator", "language", "start_date",
+    "end_date", "description",
+)
 
 
 class DocumentReport(BaseModel):

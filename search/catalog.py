@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from schemas import Document, DocumentStatus, SearchHit, SearchResult
+from schemas import Document, DocumentStatus, Dossier, SearchHit, SearchResult
 from search import _index
 from search._query import match_expression, snippet
 
@@ -73,6 +73,15 @@ audit_runs = Table(
     Column("problems", Integer, nullable=False),
     Column("repaired", Integer, nullable=False),
     Column("report", JSON, nullable=False),
+)
+
+
+# Dossiers' archival fields (schemas.Dossier): what the archivist set, kept also as dossier.json in the store.
+dossiers = Table(
+    "dossiers",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("dossier", JSON, nullable=False),
 )
 
 
@@ -161,6 +170,55 @@ class Catalog:
                 documents.update()
                 .where(documents.c.id == document.id)
                 .values(document=json.loads(document.model_dump_json()))
+            )
+
+    def update_classification(self, document: Document) -> None:
+        """A document's type changed (an archivist's label): its model, type and title columns follow."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                documents.update()
+                .where(documents.c.id == document.id)
+                .values(document=json.loads(document.model_dump_json()), doc_type=document.doc_type.value,
+                        title=document.title)
+            )
+
+    def first_page_texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """The first page with text of each document (what classification reads)."""
+        found: dict[str, str] = {}
+        with self.engine.connect() as connection:
+            for doc_id in doc_ids:
+                rows = connection.execute(
+                    select(page_text.c.text).where(page_text.c.doc_id == doc_id).order_by(page_text.c.page)
+                ).scalars()
+                found[doc_id] = next((body for body in rows if body.strip()), "")
+        return found
+
+    def confirmed_documents(self) -> list[Document]:
+        """Documents whose type an archivist confirmed or corrected: the training set of the classifier."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(documents.c.document).order_by(documents.c.id))
+            found = [Document.model_validate(row.document) for row in rows]
+        return [document for document in found if document.classification.confirmed_by]
+
+    def dossier_documents(self, code: str) -> list[Document]:
+        """The archived documents of a dossier, in their order (ordinal, then arrival)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(documents.c.document).where(documents.c.dossier == code))
+            found = [Document.model_validate(row.document) for row in rows]
+        return sorted(found, key=lambda document: (document.ordinal or 10**6, document.received_at, document.id))
+
+    def get_dossier(self, code: str) -> Dossier | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(dossiers.c.dossier).where(dossiers.c.code == code)).first()
+        return None if row is None else Dossier.model_validate(row.dossier)
+
+    def record_dossier(self, dossier: Dossier) -> None:
+        values = {"code": dossier.code, "dossier": json.loads(dossier.model_dump_json())}
+        with self.engine.begin() as connection:
+            statement = sqlite_insert(dossiers).values(**values)
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=[dossiers.c.code],
+                                                set_={"dossier": statement.excluded.dossier})
             )
 
     def ids(self) -> set[str]:

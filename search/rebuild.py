@@ -13,7 +13,7 @@ import json
 
 from pydantic import BaseModel, Field, ValidationError
 
-from schemas import Document, OcrResult
+from schemas import Document, Dossier, OcrResult
 from search.catalog import Catalog
 from storage import layout
 from storage.base import ObjectNotFound, StorageError, StorageUnavailable
@@ -23,6 +23,7 @@ class RebuildReport(BaseModel):
     documents: int = 0
     pages: int = 0
     audits: int = 0
+    dossiers: int = 0
     removed: list[str] = Field(default_factory=list)  # catalog ids whose meta.json is not in the store
     skipped: list[dict] = Field(default_factory=list)  # {"key", "error"}: unreadable meta.json / ocr.json
 
@@ -84,6 +85,14 @@ def rebuild_catalog(store, catalog: Catalog) -> RebuildReport:
                     report.audits += 1
                 except (ObjectNotFound, ValueError, KeyError) as error:
                     report.skipped.append({"key": key, "error": str(error)})
+            continue
+        if key.endswith("/" + layout.DOSSIER_NAME):
+            # The archivist's dossier fields live only here and in the catalog: restore them too.
+            try:
+                catalog.record_dossier(Dossier.model_validate_json(_read_any(store, key)))
+                report.dossiers += 1
+            except (ObjectNotFound, ValidationError, ValueError) as error:
+                report.skipped.append({"key": key, "error": str(error)})
             continue
         if not layout.is_meta_key(key):
             continue

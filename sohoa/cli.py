@@ -48,7 +48,7 @@ def _fail(message: str, as_json: bool) -> None:
 @app.command()
 def ocr(
     file: Path = typer.Argument(..., help="Tệp quét (PDF, TIFF, JPEG, PNG) / scanned file."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Ngôn ngữ Tesseract, mặc định vie+eng."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Ngôn ngữ Tesseract (mặc định SOHOA_OCR_LANG, tức vie), ví dụ vie+eng."),
     as_json: bool = JsonOption,
 ) -> None:
     """Nhận dạng chữ một tệp / OCR one file."""
@@ -180,3 +180,4 @@ def main() -> None:
 
 # The archive commands (verify, reindex) live in their own module and register on `app` when imported.
 import sohoa.cli_archive  # noqa: E402,F401
+import sohoa.cli_classify  # noqa: E402,F401

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     replica_s3_secure: bool | None = Field(None, description="1/0: TLS to the replica (default SOHOA_S3_SECURE).")
     replica_s3_region: str = Field("", description="Replica S3 region (default SOHOA_S3_REGION).")
     catalog_url: str = Field("", description="sqlite:///abs/path.db (default SOHOA_HOME/catalog.db).")
-    ocr_lang: str = Field("vie+eng", description="Tesseract languages.")
+    ocr_lang: str = Field("vie", description="Tesseract languages (vie read Vietnamese best in bench/ocr_bench.py).")
     tesseract_timeout: float = Field(120, description="Seconds one page may take in Tesseract before it is stopped.")
     max_file_mb: int = Field(500, description="Largest input file accepted, in MiB.")
     max_page_pixels: int = Field(
@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     rasterize_dpi_max: int = Field(400, description="Highest resolution a PDF page is rasterised at.")
     agency: str = Field("", description="Agency code used when an ingest names none (e.g. 000.00.00.H30).")
     ocr_workers: int = Field(0, description="Processes that OCR pages in parallel; 0 = one per core.")
+    classify_threshold: float = Field(
+        0.5, ge=0, le=1, description="Below this combined confidence a document is 'khac' and needs review."
+    )
 
     @field_validator("retention")
     @classmethod

@@ -163,7 +163,7 @@ def audit(
     report = new_report([copy.url for copy in copies], sample_pct)
     rng = rng or random.Random()
     listings = {
-        copy.url: {key for key in copy.list() if not key.startswith(layout.AUDITS_PREFIX)} for copy in copies
+        copy.url: {key for key in copy.list() if not layout.is_bookkeeping_key(key)} for copy in copies
     }
     meta_keys = sorted({key for keys in listings.values() for key in keys if layout.is_meta_key(key)})
     sampled = _sample(meta_keys, sample_pct, rng)

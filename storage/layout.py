@@ -23,6 +23,10 @@ META_NAME = "meta.json"
 UNKNOWN = "_"
 # Where audit reports are kept (storage.fixity); never a document.
 AUDITS_PREFIX = "_audits/"
+# Where classifier models are versioned (classify.model); never a document.
+MODELS_PREFIX = "_models/"
+# A dossier's archival fields, beside its documents (classify.dossier).
+DOSSIER_NAME = "dossier.json"
 
 _SAFE_SEGMENT = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -66,6 +70,11 @@ def object_keys(document: Document, original_extension: str, *, by_id: bool = Fa
         OCR: f"{prefix}ocr.json",
         META: f"{prefix}{META_NAME}",
     }
+
+
+def is_bookkeeping_key(key: str) -> bool:
+    """Objects that are not part of any document (audits, models, dossier records): no meta.json lists them."""
+    return key.startswith((AUDITS_PREFIX, MODELS_PREFIX)) or key.endswith("/" + DOSSIER_NAME)
 
 
 def is_meta_key(key: str) -> bool:

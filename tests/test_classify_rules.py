@@ -55,3 +55,30 @@ def test_letter_with_subject_line_is_a_cong_van():
 def test_no_heading_is_khac_with_no_confidence(text):
     result = classify_text(text)
     assert result.doc_type is DocType.khac and result.confidence == 0 and result.needs_review
+
+
+@pytest.mark.parametrize(
+    "heading, expected",
+    [
+        ("TỜ TRlNH", DocType.to_trinh),  # l read for I: folding cannot undo it, one edit does
+        ("GIẤY TIẾP NHẬN HỒ S0 VÀ HẸN TRẢ KẾT QUẢ", DocType.giay_tiep_nhan),  # 0 read for O
+        ("QUYẾT ĐJNH", DocType.quyet_dinh),
+        ("KẾ HOACH", DocType.ke_hoach),
+        ("BIÊN BẢM", DocType.bien_ban),
+    ],
+)
+def test_damaged_headings_match_within_a_few_edits(heading, expected):
+    result = classify_text(HEADER + heading + "\nVề việc giao đất cho hộ gia đình\nCăn cứ Luật Tổ chức chính quyền")
+    assert result.doc_type is expected
+    assert result.confidence >= 0.9
+
+
+@pytest.mark.parametrize("line", ["CHI TIẾT", "BẢNG KÊ CHI TIẾT", "ĐƠN VỊ TÍNH", "KẾT QUẢ"])
+def test_words_near_a_title_are_not_titles(line):
+    assert classify_text(line + "\n1.000.000").doc_type is DocType.khac
+
+
+def test_damaged_motto_is_not_a_title():
+    damaged = "CỘNG HOÀ XÃ HỌI CHỦ NGHIA VIỆT NAM\nDộc lập - Tư do - Hạnh phúc\nV/v góp ý dự thảo\nKính gửi: Sở Tư pháp"
+    result = classify_text(damaged)
+    assert result.doc_type is DocType.cong_van and result.title == "V/v góp ý dự thảo"

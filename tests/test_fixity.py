@@ -141,6 +141,23 @@ def test_missing_replica_objects_are_restored_and_orphans_reported(tmp_path, mon
     assert run_audit().problems == 1
 
 
+def test_models_and_dossier_records_are_not_orphans(tmp_path, monkeypatch):
+    set_env(monkeypatch, {"SOHOA_HOME": str(tmp_path / "home"), "SOHOA_STORE_URL": (tmp_path / "store").as_uri()})
+    store = store_from_settings(get_settings())
+    archived = archive_synthetic(store, tmp_path / "work", b"scan" * 500, ordinal=1)
+    catalog = Catalog.from_settings(get_settings())
+    try:
+        catalog.record(archived.document, archived.keys, ["trang một"])
+    finally:
+        catalog.close()
+    # What the classifier and the dossier records keep in the store beside the documents.
+    store.put_bytes(f"{layout.MODELS_PREFIX}classifier/latest.json", b"{}")
+    store.put_bytes(f"{AGENCY}/2026/{DOSSIER}/{layout.DOSSIER_NAME}", b"{}")
+    store.put_bytes(f"{AGENCY}/2026/{DOSSIER}/stray.bin", b"left over")
+    report = run_audit()
+    assert [issue.key for issue in report.orphaned] == [f"{AGENCY}/2026/{DOSSIER}/stray.bin"]
+
+
 def test_catalog_and_store_disagreements(tmp_path, monkeypatch):
     set_env(monkeypatch, {"SOHOA_HOME": str(tmp_path / "home"), "SOHOA_STORE_URL": (tmp_path / "store").as_uri()})
     store = store_from_settings(get_settings())

@@ -1,0 +1,224 @@
+"""`sohoa classify`, `label`, `retrain`, `export` and `dossier`: document types, archival metadata and the
+dossier sheet archivists fill. Registered on `app` when sohoa.cli imports this module."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from schemas import DOC_TYPE_NAMES, Classification, DocType
+from schemas.failures import SohoaFailure
+from sohoa.cli import JsonOption, _emit, _fail, app
+from sohoa.settings import get_settings
+
+dossier_app = typer.Typer(no_args_is_help=True, help="Thông tin lưu trữ của hồ sơ / a dossier's archival fields.")
+app.add_typer(dossier_app, name="dossier")
+
+
+def classification_json(classification: Classification) -> dict:
+    """The shape `sohoa classify --json` prints (and meta.json holds under classification)."""
+    return {
+        "doc_type": classification.doc_type.value,
+        "confidence": classification.confidence,
+        "metadata": classification.metadata.model_dump(mode="json"),
+    }
+
+
+def _current_model(settings):
+    from classify.model import load_latest
+    from storage import store_from_settings
+
+    try:
+        return load_latest(store_from_settings(settings))
+    except Exception as error:  # no store yet or unreadable model: the rules still answer
+        typer.echo(f"Không đọc được mô hình phân loại, chỉ dùng quy tắc tiêu đề: {type(error).__name__}", err=True)
+        return None
+
+
+@app.command()
+def classify(
+    file: Path = typer.Argument(..., help="Tệp quét (PDF, TIFF, JPEG, PNG) / scanned file."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Phân loại văn bản và trích xuất thông tin / document type and archival metadata of one file."""
+    from classify import classify_document
+    from ocr import OcrOptions, ocr_file
+
+    settings = get_settings()
+    try:
+        result = ocr_file(file, OcrOptions.from_settings(settings),
+                          progress=lambda done, total: typer.echo(f"trang {done}/{total}", err=True))
+    except SohoaFailure as failure:
+        _fail(str(failure), as_json)
+    classification = classify_document(result, _current_model(settings), settings.classify_threshold)
+    if as_json:
+        _emit(classification_json(classification))
+        return
+    metadata = classification.metadata
+    typer.echo(f"Loại / type: {DOC_TYPE_NAMES[classification.doc_type]} ({classification.doc_type.value}), "
+               f"độ tin cậy {classification.confidence:.2f}{' — cần kiểm tra' if classification.needs_review else ''}")
+    for label, value in (("Số", metadata.number), ("Ký hiệu", metadata.notation), ("Ngày", metadata.issued_date),
+                         ("Cơ quan ban hành", metadata.issuer), ("Trích yếu", metadata.subject),
+                         ("Mã hồ sơ", metadata.dossier_code), ("Mã thủ tục", metadata.procedure_code)):
+        if value:
+            typer.echo(f"{label}: {value}")
+    if metadata.citizen_ids:  # personal data: say that there are some, not which
+        typer.echo(f"Số định danh cá nhân: {len(metadata.citizen_ids)} (xem --json)")
+
+
+def _doc_type(slug: str) -> DocType:
+    try:
+        return DocType(slug)
+    except ValueError:
+        raise typer.BadParameter(f"không phải loại văn bản / not a type: {slug}; "
+                                 f"dùng / use: {', '.join(t.value for t in DocType)}") from None
+
+
+@app.command()
+def label(
+    doc_id: str = typer.Argument(..., help="Mã tài liệu / document id."),
+    slug: str = typer.Argument(..., help="Loại văn bản đúng / the right type, e.g. quyet_dinh."),
+    who: str = typer.Option("archivist", "--by", help="Người xác nhận / who confirms."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Xác nhận hoặc sửa loại văn bản / confirm or correct a document's type (trains the model)."""
+    from classify.labels import label_document
+    from search import Catalog
+    from storage import store_from_settings
+
+    doc_type = _doc_type(slug)
+    settings = get_settings()
+    catalog = Catalog.from_settings(settings)
+    try:
+        document = label_document(catalog, store_from_settings(settings), doc_id, doc_type, who)
+    except SohoaFailure as failure:
+        _fail(str(failure), as_json)
+    finally:
+        catalog.close()
+    if as_json:
+        _emit({"id": document.id, "doc_type": document.doc_type.value, "confirmed_by": who})
+    typer.echo(f"Đã ghi nhận: {document.id} là {DOC_TYPE_NAMES[doc_type]}", err=True)
+
+
+@app.command()
+def retrain(
+    force: bool = typer.Option(False, "--force", help="Huấn luyện lại dù nhãn không đổi / even if unchanged."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Huấn luyện lại mô hình phân loại / retrain the classifier from archivists' labels."""
+    from flows.retrain import retrain as run_retrain
+
+    try:
+        outcome = run_retrain(force=force, settings=get_settings())
+    except SohoaFailure as failure:
+        _fail(str(failure), as_json)
+    if as_json:
+        _emit(outcome)
+    messages = {"trained": f"Đã huấn luyện mô hình {outcome['version']}",
+                "unchanged": "Nhãn không đổi, giữ mô hình hiện tại",
+                "not_enough_labels": "Cần nhãn của ít nhất hai loại văn bản"}
+    typer.echo(f"{messages[outcome['status']]} ({outcome['examples']} văn bản có nhãn)", err=True)
+
+
+@app.command()
+def export(
+    dossier: str = typer.Argument(..., help="Mã hồ sơ / dossier code."),
+    fmt: str = typer.Option("json", "--format", help="json hoặc xlsx."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Tệp ghi ra (json: mặc định stdout)."),
+) -> None:
+    """Xuất mục lục hồ sơ (Nghị định 30/2020, Phụ lục VI) / export a dossier as JSON or an Excel sheet."""
+    from classify import dossier as dossiers
+    from search import Catalog
+
+    if fmt not in ("json", "xlsx"):
+        raise typer.BadParameter("--format là json hoặc xlsx")
+    if fmt == "xlsx" and out is None:
+        raise typer.BadParameter("--out là bắt buộc với xlsx / --out is required for xlsx")
+    catalog = Catalog.from_settings(get_settings())
+    try:
+        record, documents = dossiers.load(catalog, dossier)
+    finally:
+        catalog.close()
+    if not documents:
+        _fail(f"hồ sơ {dossier} không có tài liệu nào trong danh mục", fmt == "json" and out is None)
+    if fmt == "xlsx":
+        dossiers.export_xlsx(record, documents, out)
+    else:
+        payload = dossiers.export_json(record, documents)
+        if out is None:
+            _emit(payload)
+        else:
+            out.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"Đã xuất {len(documents)} văn bản của hồ sơ {dossier}" + (f" vào {out}" if out else ""), err=True)
+
+
+@dossier_app.command("set")
+def dossier_set(
+    code: str = typer.Argument(..., help="Mã hồ sơ / dossier code."),
+    title: Optional[str] = typer.Option(None, "--title", help="Tiêu đề hồ sơ."),
+    agency: Optional[str] = typer.Option(None, "--agency", help="Mã cơ quan (13 ký tự)."),
+    year: Optional[int] = typer.Option(None, "--year", help="Năm hồ sơ."),
+    notation: Optional[str] = typer.Option(None, "--notation", help="Số và ký hiệu hồ sơ."),
+    maintenance: Optional[str] = typer.Option(None, "--maintenance", help="Thời hạn bảo quản: vinh-vien hoặc số năm."),
+    rights: Optional[str] = typer.Option(None, "--rights", help="Chế độ sử dụng."),
+    creator: Optional[str] = typer.Option(None, "--creator", help="Người lập hồ sơ."),
+    language: Optional[str] = typer.Option(None, "--language", help="Ngôn ngữ."),
+    start_date: Optional[str] = typer.Option(None, "--start-date", help="Ngày bắt đầu (YYYY-MM-DD)."),
+    end_date: Optional[str] = typer.Option(None, "--end-date", help="Ngày kết thúc (YYYY-MM-DD)."),
+    description: Optional[str] = typer.Option(None, "--description", help="Ghi chú."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Đặt thông tin lưu trữ của hồ sơ / set a dossier's archival fields."""
+    from pydantic import ValidationError
+
+    from classify import dossier as dossiers
+    from schemas.models import Retention
+    from search import Catalog
+    from storage import store_from_settings
+
+    values = {name: value for name, value in {
+        "title": title, "agency": agency, "year": year, "notation": notation, "maintenance": maintenance,
+        "rights": rights, "creator": creator, "language": language, "start_date": start_date,
+        "end_date": end_date, "description": description}.items() if value is not None}
+    try:
+        if "maintenance" in values:  # written as the decree writes it: "Vĩnh viễn" or "10 năm"
+            values["maintenance"] = Retention.model_validate(values["maintenance"]).label
+        for name in ("start_date", "end_date"):
+            if name in values:
+                values[name] = date.fromisoformat(values[name]).isoformat()
+    except (ValidationError, ValueError) as error:
+        _fail(str(error).splitlines()[0], as_json)
+    settings = get_settings()
+    catalog = Catalog.from_settings(settings)
+    try:
+        updated = dossiers.set_fields(catalog, store_from_settings(settings), code, values)
+    except SohoaFailure as failure:
+        _fail(str(failure), as_json)
+    finally:
+        catalog.close()
+    if as_json:
+        _emit(json.loads(updated.model_dump_json()))
+    typer.echo(f"Đã cập nhật hồ sơ {code}: {', '.join(sorted(values)) or 'không có trường nào'}", err=True)
+
+
+@dossier_app.command("show")
+def dossier_show(code: str = typer.Argument(..., help="Mã hồ sơ."), as_json: bool = JsonOption) -> None:
+    """Xem thông tin lưu trữ của hồ sơ / show a dossier's archival fields (derived and set)."""
+    from classify import dossier as dossiers
+    from search import Catalog
+
+    catalog = Catalog.from_settings(get_settings())
+    try:
+        record, _ = dossiers.load(catalog, code)
+    finally:
+        catalog.close()
+    payload = json.loads(record.model_dump_json())
+    if as_json:
+        _emit(payload)
+    else:
+        for header, field in dossiers.DOSSIER_COLUMNS:
+            typer.echo(f"{header}: {payload.get(field) if payload.get(field) is not None else ''}")
