@@ -157,6 +157,16 @@ def _quarantined(item: IngestInput, failure: SohoaFailure, source: SourceFile | 
     )
 
 
+def _stored_report(
+    item: IngestInput, source: SourceFile, document: Document, status: DocumentStatus, keys: dict[str, str]
+) -> DocumentReport:
+    """The report of a document that is in the archive (just archived, or found there already)."""
+    return DocumentReport(
+        id=document.id, dossier=item.dossier, source=str(item.path), doc_type=document.doc_type,
+        pages=document.pages, sha256=source.sha256, status=status, keys=keys,
+    )
+
+
 def _agent() -> str:
     return f"sohoa {sohoa.__version__}; {tesseract_version()}"
 
@@ -170,10 +180,7 @@ def _duplicate_in_store(item: IngestInput, source: SourceFile, found: ArchiveRes
         record_from_store(catalog, store, found.keys[layout.META])
     except UnreadableDocument as error:  # still a duplicate: nothing is written; `sohoa verify` reports it
         log.warning("%s is archived but could not be put back in the catalog: %s", found.document.id, error)
-    return DocumentReport(
-        id=found.document.id, dossier=item.dossier, source=str(item.path), doc_type=found.document.doc_type,
-        pages=found.document.pages, sha256=source.sha256, status=DocumentStatus.duplicate, keys=found.keys,
-    )
+    return _stored_report(item, source, found.document, DocumentStatus.duplicate, found.keys)
 
 
 def ingest_one(
@@ -187,11 +194,7 @@ def ingest_one(
     doc_id = layout.document_id(item.dossier, source.sha256)
     known = catalog.status_of(doc_id)
     if known is not None and known[0] is DocumentStatus.archived:
-        existing = catalog.get(doc_id)
-        return DocumentReport(
-            id=doc_id, dossier=item.dossier, source=str(item.path), doc_type=existing.doc_type,
-            pages=existing.pages, sha256=source.sha256, status=DocumentStatus.duplicate, keys=known[1],
-        )
+        return _stored_report(item, source, catalog.get(doc_id), DocumentStatus.duplicate, known[1])
     agent = _agent()
     document = Document(
         id=doc_id, dossier=item.dossier, agency=agency, source=item.path.name, ordinal=ordinal,
@@ -225,10 +228,7 @@ def ingest_one(
     except Exception as error:  # a bug must not stop the batch; the log keeps the details
         log.debug("unexpected error on one input", exc_info=True)
         return _quarantined(item, InternalError(type(error).__name__), source)
-    return DocumentReport(
-        id=doc_id, dossier=item.dossier, source=str(item.path), doc_type=archived.doc_type,
-        pages=archived.pages, sha256=source.sha256, status=DocumentStatus.archived, keys=keys,
-    )
+    return _stored_report(item, source, archived, DocumentStatus.archived, keys)
 
 
 def ingest_paths(
