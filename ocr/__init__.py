@@ -4,7 +4,21 @@ Stages, each a plain function: `triage` -> `iter_pages` -> `prepare` -> `recogni
 by `ocr_document`; `archive_pdf.build` writes the archival copy.
 """
 
-from ocr.document import OcrDocument, OcrOptions, ocr_document, ocr_file, ocr_page
+from ocr.document import (
+    FileOcr,
+    OcrDocument,
+    OcrOptions,
+    finish_document,
+    ocr_document,
+    ocr_file,
+    ocr_files,
+    ocr_page,
+    read_ahead,
+    submit_document,
+)
 from ocr.triage import EXTENSIONS, sniff_format, triage
 
-__all__ = ["EXTENSIONS", "OcrDocument", "OcrOptions", "ocr_document", "ocr_file", "ocr_page", "sniff_format", "triage"]
+__all__ = [
+    "EXTENSIONS", "FileOcr", "OcrDocument", "OcrOptions", "finish_document", "ocr_document", "ocr_file", "ocr_files",
+    "ocr_page", "read_ahead", "sniff_format", "submit_document", "triage",
+]

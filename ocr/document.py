@@ -9,24 +9,24 @@ original pages and their text layers.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
+import shutil
 import tempfile
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from ocr import _tesseract, archive_pdf
 from ocr.archive_pdf import ArchivePage
+from ocr.page_queue import OcrTicket, PageQueue
 from ocr.preprocess import prepare
 from ocr.rasterize import PagePlan, plan_pages, render_page
 from ocr.recognize import mean_confidence, recognise_page
 from ocr.textlayer import existing_text
 from ocr.triage import triage
 from schemas import OcrResult, Page, SourceFile
-from schemas.failures import OcrCrashed
+from schemas.failures import SohoaFailure
 
 log = logging.getLogger(__name__)
 
@@ -121,56 +121,39 @@ def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: P
     return page, archive_page
 
 
-_pool: ProcessPoolExecutor | None = None
-_pool_size = 0
+_queues: dict[int, PageQueue] = {}
 
 
-def _worker_pool(size: int) -> ProcessPoolExecutor:
-    """One pool per process, reused across documents: starting workers costs more than a small page."""
-    global _pool, _pool_size
-    if _pool is None or _pool_size != size:
-        if _pool is not None:
-            _pool.shutdown(wait=True)
-        # forkserver: a fork of a process that runs threads (Prefect does) can deadlock; spawn is slower.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["ocr.document"])
-        _pool, _pool_size = ProcessPoolExecutor(max_workers=size, mp_context=context), size
-    return _pool
+def page_queue(workers: int) -> PageQueue:
+    """One queue (and pool of workers) per process and size, reused: starting workers costs more than a page."""
+    if workers not in _queues:
+        _queues[workers] = PageQueue(workers, ocr_page)
+    return _queues[workers]
 
 
-def _discard_pool() -> None:
-    global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None
+def submit_document(
+    source: SourceFile,
+    options: OcrOptions,
+    workdir: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> OcrTicket:
+    """Queue the pages of a triaged document for the page workers; `finish_document(ticket)` waits for them.
+
+    Several documents can be in flight: their pages share the workers, so a batch of one-page files uses
+    every core."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    plans = plan_pages(source, max_dpi=options.max_dpi)
+    return page_queue(options.worker_count).submit(source, plans, options, workdir, progress)
 
 
-def _ocr_pages_in_parallel(source, plans, options, workdir, progress):
-    pool = _worker_pool(min(options.worker_count, len(plans)))
-    results: dict[int, tuple[Page, ArchivePage]] = {}
-    pending: set[Future] = set()
-    queue = list(plans)
-    # Only a few pages in flight beyond the workers: memory is bounded by pages being read, not by page count.
-    in_flight_limit = pool._max_workers + 1
-    try:
-        while queue or pending:
-            while queue and len(pending) < in_flight_limit:
-                pending.add(pool.submit(ocr_page, source, queue.pop(0), options, workdir))
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                page, archive_page = future.result()  # re-raises the page's named failure
-                results[page.number] = (page, archive_page)
-                if progress:
-                    progress(len(results), len(plans))
-    except BrokenProcessPool as error:
-        # A worker died (killed, out of memory): the pool is unusable; the next document gets a new one.
-        _discard_pool()
-        raise OcrCrashed("a page worker process died") from error
-    except BaseException:
-        for future in pending:
-            future.cancel()
-        raise
-    return [results[plan.number] for plan in plans]
+def finish_document(ticket: OcrTicket, timeout: float | None = None) -> OcrDocument:
+    """The OCR of a submitted document, its pages in order; raises the named failure of a page that failed."""
+    return _as_document(ticket.source, ticket.options, ticket.wait(timeout))
+
+
+def _as_document(source: SourceFile, options: OcrOptions, pages: list[tuple[Page, ArchivePage]]) -> OcrDocument:
+    result = OcrResult(language=options.lang, engine=_tesseract.version(), pages=[page for page, _ in pages])
+    return OcrDocument(source=source, result=result, archive_pages=[archive_page for _, archive_page in pages])
 
 
 def ocr_document(
@@ -179,18 +162,18 @@ def ocr_document(
     workdir: Path,
     progress: Callable[[int, int], None] | None = None,
 ) -> OcrDocument:
+    """The OCR of one document now. A single page (or a single worker) is read in this process: a clerk's
+    one-page scan should not wait for worker processes to start."""
     workdir.mkdir(parents=True, exist_ok=True)
     plans = plan_pages(source, max_dpi=options.max_dpi)
     if len(plans) > 1 and options.worker_count > 1:
-        pages = _ocr_pages_in_parallel(source, plans, options, workdir, progress)
-    else:
-        pages = []
-        for plan in plans:
-            pages.append(ocr_page(source, plan, options, workdir))
-            if progress:
-                progress(len(pages), len(plans))
-    result = OcrResult(language=options.lang, engine=_tesseract.version(), pages=[page for page, _ in pages])
-    return OcrDocument(source=source, result=result, archive_pages=[archive_page for _, archive_page in pages])
+        return finish_document(page_queue(options.worker_count).submit(source, plans, options, workdir, progress))
+    pages = []
+    for plan in plans:
+        pages.append(ocr_page(source, plan, options, workdir))
+        if progress:
+            progress(len(pages), len(plans))
+    return _as_document(source, options, pages)
 
 
 def ocr_file(
@@ -211,3 +194,109 @@ def ocr_file(
         if archive_pdf_path is not None:
             archive_pdf.build(source, document.archive_pages, archive_pdf_path)
     return document.result
+
+
+Item = TypeVar("Item")
+Started = TypeVar("Started")
+
+
+def read_ahead(
+    items: Iterable[Item],
+    start: Callable[[Item], Started],
+    pages_of: Callable[[Started], int],
+    pages_ahead: int,
+    abandon: Callable[[Started], None] | None = None,
+) -> Iterator[tuple[Item, Started]]:
+    """Yield (item, start(item)) in order, having started the items after it until at least `pages_ahead` of
+    their pages wait behind it: the page workers read the next files while the caller finishes this one.
+    If the caller stops early, `abandon` is called on every item started but not yet yielded."""
+    pending: list[tuple[Item, Started, int]] = []
+    pages_behind_first = 0  # pages of the started items after the first pending one
+    iterator = iter(items)
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and (not pending or pages_behind_first < pages_ahead):
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    exhausted = True
+                    break
+                started = start(item)
+                pages = pages_of(started)
+                if pending:
+                    pages_behind_first += pages
+                pending.append((item, started, pages))
+            if not pending:
+                return
+            item, started, _ = pending.pop(0)
+            if pending:
+                pages_behind_first -= pending[0][2]
+            yield item, started
+    finally:
+        if abandon is not None:
+            for _, started, _ in pending:
+                abandon(started)
+
+
+def pages_ahead_for(options: OcrOptions) -> int:
+    """Enough pages queued to keep every worker busy while the caller finishes one document."""
+    return 3 * options.worker_count
+
+
+@dataclass
+class FileOcr:
+    """The OCR stage's outcome for one file of a batch: its result, or the named failure that stopped it."""
+
+    path: Path
+    result: OcrResult | None = None
+    failure: SohoaFailure | None = None
+    archive_pdf_path: Path | None = None
+
+
+def ocr_files(
+    paths: Iterable[Path],
+    options: OcrOptions,
+    *,
+    archive_dir: Path | None = None,
+) -> Iterator[FileOcr]:
+    """The whole OCR stage over many files, in order: the pages of the next files are read while each archival
+    PDF is built. One file's failure is its own outcome; the batch goes on."""
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as batch_dir:
+        def start(numbered: tuple[int, Path]) -> OcrTicket | SohoaFailure:
+            number, path = numbered
+            try:
+                source = triage(path, max_bytes=options.max_bytes, max_pixels=options.max_pixels,
+                                max_pages=options.max_pages)
+                return submit_document(source, options, Path(batch_dir) / f"{number:06d}")
+            except SohoaFailure as failure:
+                return failure
+
+        def pages_of(started: OcrTicket | SohoaFailure) -> int:
+            return len(started.plans) if isinstance(started, OcrTicket) else 0
+
+        def abandon(started: OcrTicket | SohoaFailure) -> None:
+            if isinstance(started, OcrTicket):
+                page_queue(options.worker_count).cancel(started)
+
+        ahead = read_ahead(enumerate(paths), start, pages_of, pages_ahead_for(options), abandon)
+        with closing(ahead):  # a caller that stops early cancels the files read ahead, now
+            yield from _finish_each(ahead, archive_dir)
+
+
+def _finish_each(ahead, archive_dir: Path | None) -> Iterator[FileOcr]:
+    for (number, path), started in ahead:
+        if isinstance(started, SohoaFailure):
+            yield FileOcr(path, failure=started)
+            continue
+        try:
+            document = finish_document(started)
+            archive_path = None
+            if archive_dir is not None:
+                archive_path = archive_dir / f"{number:06d}-{path.stem}.pdf"
+                archive_pdf.build(document.source, document.archive_pages, archive_path)
+            yield FileOcr(path, result=document.result, archive_pdf_path=archive_path)
+        except SohoaFailure as failure:
+            yield FileOcr(path, failure=failure)
+        finally:
+            shutil.rmtree(started.workdir, ignore_errors=True)
