@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,10 +19,12 @@ from prefect.cache_policies import NO_CACHE
 import sohoa
 from classify import classify_document
 from flows._runner import StageRunner, retry_transient, run_as_task, run_direct
-from ocr import EXTENSIONS, OcrDocument, OcrOptions, ocr_document
+from ocr import EXTENSIONS, OcrDocument, OcrOptions, finish_document, ocr_document, read_ahead, submit_document
 from ocr import archive_pdf
 from ocr import triage as triage_file
 from ocr._tesseract import version as tesseract_version
+from ocr.document import page_queue, pages_ahead_for
+from ocr.page_queue import OcrTicket
 from schemas import (
     Classification,
     Document,
@@ -54,8 +57,8 @@ class InternalError(SohoaFailure):
 
 
 
-@task(name="triage", cache_policy=NO_CACHE)
-def triage_stage(path: str, settings: Settings) -> SourceFile:
+@task(name="triage", cache_policy=NO_CACHE, task_run_name="triage {label}")
+def triage_stage(path: str, settings: Settings, label: str = "") -> SourceFile:
     return triage_file(
         Path(path),
         max_bytes=settings.max_file_mb * 1024 * 1024,
@@ -64,13 +67,17 @@ def triage_stage(path: str, settings: Settings) -> SourceFile:
     )
 
 
-@task(name="ocr", cache_policy=NO_CACHE)
-def ocr_stage(source: SourceFile, options: OcrOptions, workdir: Path) -> OcrDocument:
+@task(name="ocr", cache_policy=NO_CACHE, task_run_name="ocr {label}")
+def ocr_stage(pending: "OcrTicket | None", source: SourceFile, options: OcrOptions, workdir: Path,
+              label: str = "") -> OcrDocument:
+    """The document's pages, read by the page workers (queued ahead by `ingest_paths`), or read now."""
+    if pending is not None:
+        return finish_document(pending)
     return ocr_document(source, options, workdir)
 
 
-@task(name="classify", cache_policy=NO_CACHE)
-def classify_stage(result: OcrResult) -> Classification:
+@task(name="classify", cache_policy=NO_CACHE, task_run_name="classify {label}")
+def classify_stage(result: OcrResult, label: str = "") -> Classification:
     """Rules, and the latest trained model in the store if there is one (a store that cannot give it now
     leaves the rules to decide: classification must not stop an ingest)."""
     from classify.model import load_latest
@@ -84,14 +91,14 @@ def classify_stage(result: OcrResult) -> Classification:
     return classify_document(result, model, settings.classify_threshold)
 
 
-@task(name="archival-pdf", cache_policy=NO_CACHE)
-def archive_pdf_stage(document: OcrDocument, out_path: Path) -> Path:
+@task(name="archival-pdf", cache_policy=NO_CACHE, task_run_name="archival-pdf {label}")
+def archive_pdf_stage(document: OcrDocument, out_path: Path, label: str = "") -> Path:
     archive_pdf.build(document.source, document.archive_pages, out_path)
     return out_path
 
 
 @task(name="store", cache_policy=NO_CACHE, retries=4, retry_delay_seconds=[1, 3, 10, 30],
-      retry_condition_fn=retry_transient)
+      retry_condition_fn=retry_transient, task_run_name="store {label}")
 def store_stage(
     store,
     document: Document,
@@ -100,6 +107,7 @@ def store_stage(
     ocr: OcrResult,
     agent: str,
     lock_mode: str = "GOVERNANCE",
+    label: str = "",
 ) -> ArchiveResult:
     """Every object to the store (and its replica), each verified; `duplicate` if the store already had it."""
     return archive_document(
@@ -114,8 +122,9 @@ def store_stage(
     )
 
 
-@task(name="index", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_transient)
-def index_stage(catalog: Catalog, document: Document, keys: dict[str, str], ocr: OcrResult) -> None:
+@task(name="index", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_transient,
+      task_run_name="index {label}")
+def index_stage(catalog: Catalog, document: Document, keys: dict[str, str], ocr: OcrResult, label: str = "") -> None:
     catalog.record(document, keys, [page.text for page in ocr.pages])
 
 
@@ -183,52 +192,145 @@ def _duplicate_in_store(item: IngestInput, source: SourceFile, found: ArchiveRes
     return _stored_report(item, source, found.document, DocumentStatus.duplicate, found.keys)
 
 
-def ingest_one(
-    item: IngestInput, agency: str | None, settings: Settings, store, catalog: Catalog, run: StageRunner,
-    ordinal: int | None = None,
-) -> DocumentReport:
-    try:
-        source = run(triage_stage, str(item.path), settings)
-    except SohoaFailure as failure:
-        return _quarantined(item, failure)
-    doc_id = layout.document_id(item.dossier, source.sha256)
-    known = catalog.status_of(doc_id)
-    if known is not None and known[0] is DocumentStatus.archived:
-        return _stored_report(item, source, catalog.get(doc_id), DocumentStatus.duplicate, known[1])
-    agent = _agent()
-    document = Document(
-        id=doc_id, dossier=item.dossier, agency=agency, source=item.path.name, ordinal=ordinal,
-        retention=parse_retention(settings.retention), media_type=source.media_type, sha256=source.sha256,
-        size=source.size, events=[Event(type=EventType.ingested, agent=agent, detail=source.format)],
-    )
-    # The catalog may have been lost: ask the store before spending OCR on it (the store stage asks again).
-    try:
-        found = find_archived(store, document, scan_dossier=True, known_meta_keys=catalog.meta_keys(item.dossier))
+@dataclass
+class _Pending:
+    """A document triaged, not yet in the archive, its pages queued for OCR (or to be read when finished)."""
+
+    item: IngestInput
+    source: SourceFile
+    document: Document
+    workdir: tempfile.TemporaryDirectory
+    ticket: OcrTicket | None
+
+    @property
+    def pages(self) -> int:
+        return self.source.page_count if self.ticket is not None else 0
+
+    @property
+    def label(self) -> str:
+        return _label(self.item, self.document.ordinal)
+
+
+def _label(item: IngestInput, ordinal: int | None) -> str:
+    """How the Prefect UI and the log name a document: its dossier and ordinal, never the file name (clerks'
+    file names may hold a citizen's name)."""
+    return f"{item.dossier or '-'}.{ordinal:03d}" if ordinal else (item.dossier or "-")
+
+
+class _Ingest:
+    """The stages of one ingest call, shared by its documents: settings, store, catalog, the stage runner."""
+
+    def __init__(self, agency: str | None, settings: Settings, store, catalog: Catalog, run: StageRunner,
+                 read_ahead_pages: bool):
+        self.agency, self.settings, self.store, self.catalog, self.run = agency, settings, store, catalog, run
+        self.options = OcrOptions.from_settings(settings)
+        self.read_ahead_pages = read_ahead_pages
+        self.agent = _agent()
+
+    def prepare(self, item: IngestInput, ordinal: int | None) -> DocumentReport | _Pending:
+        """Triage, and look for the document in the archive; a new one gets its pages queued for OCR."""
+        label = _label(item, ordinal)
+        try:
+            source = self.run(triage_stage, str(item.path), self.settings, label)
+        except SohoaFailure as failure:
+            return _quarantined(item, failure)
+        found = self._already_archived(item, source)
         if found is not None:
-            return _duplicate_in_store(item, source, found, store, catalog)
-    except StorageError as error:
-        log.debug("could not look for %s in the store before OCR: %s", doc_id, error)
-    try:
-        with tempfile.TemporaryDirectory(prefix="sohoa-ingest-") as workdir:
-            ocr_done = run(ocr_stage, source, OcrOptions.from_settings(settings), Path(workdir))
+            return found
+        document = Document(
+            id=layout.document_id(item.dossier, source.sha256), dossier=item.dossier, agency=self.agency,
+            source=item.path.name, ordinal=ordinal, retention=parse_retention(self.settings.retention),
+            media_type=source.media_type, sha256=source.sha256, size=source.size,
+            events=[Event(type=EventType.ingested, agent=self.agent, detail=source.format)],
+        )
+        # The catalog may have been lost: ask the store before spending OCR on it (the store stage asks again).
+        try:
+            in_store = find_archived(self.store, document, scan_dossier=True,
+                                     known_meta_keys=self.catalog.meta_keys(item.dossier))
+            if in_store is not None:
+                return _duplicate_in_store(item, source, in_store, self.store, self.catalog)
+        except StorageError as error:
+            log.debug("could not look for %s in the store before OCR: %s", document.id, error)
+        workdir = tempfile.TemporaryDirectory(prefix="sohoa-ingest-")
+        ticket = None
+        if self.read_ahead_pages:
+            try:
+                ticket = submit_document(source, self.options, Path(workdir.name) / "ocr")
+            except SohoaFailure as failure:
+                workdir.cleanup()
+                return _quarantined(item, failure, source)
+        return _Pending(item, source, document, workdir, ticket)
+
+    def _already_archived(self, item: IngestInput, source: SourceFile) -> DocumentReport | None:
+        known = self.catalog.status_of(layout.document_id(item.dossier, source.sha256))
+        if known is not None and known[0] is DocumentStatus.archived:
+            document = self.catalog.get(layout.document_id(item.dossier, source.sha256))
+            return _stored_report(item, source, document, DocumentStatus.duplicate, known[1])
+        return None
+
+    def finish(self, pending: _Pending) -> DocumentReport:
+        """OCR, classify, archival PDF, store, index; a failure quarantines this document only."""
+        item, source, document, label = pending.item, pending.source, pending.document, pending.label
+        run, workdir = self.run, Path(pending.workdir.name)
+        try:
+            # The same bytes earlier in this batch were archived while this one waited.
+            found = self._already_archived(item, source)
+            if found is not None:
+                return found
+            ocr_done = run(ocr_stage, pending.ticket, source, self.options, workdir / "ocr", label)
             document.pages = len(ocr_done.result.pages)
-            document.events.append(Event(type=EventType.ocr_done, agent=agent, detail=ocr_done.result.language))
-            document.classification = run(classify_stage, ocr_done.result)
-            document.events.append(Event(type=EventType.classified, agent=agent,
+            document.events.append(Event(type=EventType.ocr_done, agent=self.agent,
+                                         detail=ocr_done.result.language))
+            document.classification = run(classify_stage, ocr_done.result, label)
+            document.events.append(Event(type=EventType.classified, agent=self.agent,
                                          detail=f"{document.doc_type.value} {document.classification.confidence}"))
-            archive_path = run(archive_pdf_stage, ocr_done, Path(workdir) / "archive.pdf")
-            stored = run(store_stage, store, document, source, archive_path, ocr_done.result, agent,
-                         settings.lock_mode)
+            archive_path = run(archive_pdf_stage, ocr_done, workdir / "archive.pdf", label)
+            stored = run(store_stage, self.store, document, source, archive_path, ocr_done.result, self.agent,
+                         self.settings.lock_mode, label)
             if stored.duplicate:
-                return _duplicate_in_store(item, source, stored, store, catalog)
-            archived, keys = stored.document, stored.keys
-            run(index_stage, catalog, archived, keys, ocr_done.result)
-    except SohoaFailure as failure:
-        return _quarantined(item, failure, source)
-    except Exception as error:  # a bug must not stop the batch; the log keeps the details
-        log.debug("unexpected error on one input", exc_info=True)
-        return _quarantined(item, InternalError(type(error).__name__), source)
-    return _stored_report(item, source, archived, DocumentStatus.archived, keys)
+                return _duplicate_in_store(item, source, stored, self.store, self.catalog)
+            run(index_stage, self.catalog, stored.document, stored.keys, ocr_done.result, label)
+        except SohoaFailure as failure:
+            return _quarantined(item, failure, source)
+        except Exception as error:  # a bug must not stop the batch; the log keeps the details
+            log.debug("unexpected error on one input", exc_info=True)
+            return _quarantined(item, InternalError(type(error).__name__), source)
+        finally:
+            pending.workdir.cleanup()
+        return _stored_report(item, source, stored.document, DocumentStatus.archived, stored.keys)
+
+    def abandon(self, prepared: DocumentReport | _Pending) -> None:
+        """A document queued but never finished (the batch was stopped): drop its pages and work files."""
+        if isinstance(prepared, _Pending):
+            if prepared.ticket is not None:
+                page_queue(self.options.worker_count).cancel(prepared.ticket)
+            prepared.workdir.cleanup()
+
+
+class _Ordinals:
+    """A document's ordinal names its folder `<dossier>.<ordinal>` in the store: its position among the inputs
+    of its dossier (files of a folder in name order), moved on to the next free one when another document of
+    the dossier holds it (a dossier's later files, dropped after its first ones were archived)."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.positions: dict[str, int] = {}
+
+    def position(self, dossier: str | None) -> int | None:
+        if not dossier:
+            return None
+        self.positions[dossier] = self.positions.get(dossier, 0) + 1
+        return self.positions[dossier]
+
+    def free(self, dossier: str | None, wanted: int | None, doc_id: str) -> int | None:
+        """`wanted`, or the next ordinal no other archived document of the dossier holds."""
+        if not dossier or wanted is None:
+            return wanted
+        holders = self.catalog.dossier_ordinals(dossier)
+        ordinal = wanted
+        while holders.get(ordinal, doc_id) != doc_id:
+            ordinal += 1
+        return ordinal
 
 
 def ingest_paths(
@@ -240,31 +342,55 @@ def ingest_paths(
     run: StageRunner = run_direct,
     progress: Callable[[int, int, DocumentReport], None] | None = None,
 ) -> list[DocumentReport]:
-    """Ingest files and folders; one report per input file, in order."""
+    """Ingest files and folders; one report per input file, in order.
+
+    The pages of the next documents are queued for OCR while one document is classified, stored and indexed,
+    so a batch of one-page files keeps every core busy."""
     settings = settings or get_settings()
     agency = agency or settings.agency or None
     store = store_from_settings(settings)
     catalog = Catalog.from_settings(settings)
     inputs = expand_inputs(paths, dossier)
-    # A document's ordinal is its position among the inputs of its dossier (files of a folder in name order):
-    # it names its folder `<dossier>.<ordinal>` in the store.
-    positions: dict[str, int] = {}
+    # One file alone is read in this process: a clerk's one-page scan should not wait for workers to start.
+    stages = _Ingest(agency, settings, store, catalog, run, read_ahead_pages=len(inputs) > 1)
+    ordinals = _Ordinals(catalog)
     reports = []
+
+    def prepare(item: IngestInput) -> DocumentReport | _Pending:
+        return stages.prepare(item, ordinals.position(item.dossier))
+
+    def pages_of(prepared: DocumentReport | _Pending) -> int:
+        return prepared.pages if isinstance(prepared, _Pending) else 0
+
     try:
-        for index, item in enumerate(inputs, start=1):
-            ordinal = None
-            if item.dossier:
-                ordinal = positions[item.dossier] = positions.get(item.dossier, 0) + 1
-            report = ingest_one(item, agency, settings, store, catalog, run, ordinal=ordinal)
-            reports.append(report)
-            if progress:
-                progress(index, len(inputs), report)
+        ahead = read_ahead(inputs, prepare, pages_of, pages_ahead_for(stages.options), stages.abandon)
+        with closing(ahead):
+            for index, (item, prepared) in enumerate(ahead, start=1):
+                if isinstance(prepared, _Pending):
+                    prepared.document.ordinal = ordinals.free(item.dossier, prepared.document.ordinal,
+                                                              prepared.document.id)
+                    prepared = stages.finish(prepared)
+                reports.append(prepared)
+                if progress:
+                    progress(index, len(inputs), prepared)
     finally:
         catalog.close()
     return reports
 
 
-@flow(name="ingest-dossier", flow_run_name="ingest {dossier}", log_prints=True)
+def _flow_run_name() -> str:
+    """"ingest <dossier>": the dossier given, or the folder that is one, so the Prefect UI shows each dossier."""
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    dossier = parameters.get("dossier")
+    paths = parameters.get("paths") or []
+    if not dossier and len(paths) == 1 and Path(paths[0]).is_dir():
+        dossier = Path(paths[0]).resolve().name
+    return f"ingest {dossier or f'{len(paths)} tệp'}"
+
+
+@flow(name="ingest-dossier", flow_run_name=_flow_run_name, log_prints=True)
 def ingest_dossier(paths: list[str], dossier: str | None = None, agency: str | None = None) -> list[dict]:
     """Prefect flow: the same ingest, each stage a tracked task run (retries on storage and index)."""
     reports = ingest_paths(paths, dossier=dossier, agency=agency, run=run_as_task)

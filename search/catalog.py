@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -206,6 +207,13 @@ class Catalog:
             rows = connection.execute(select(documents.c.document).where(documents.c.dossier == code))
             found = [Document.model_validate(row.document) for row in rows]
         return sorted(found, key=lambda document: (document.ordinal or 10**6, document.received_at, document.id))
+
+    def dossier_ordinals(self, code: str) -> dict[int, str]:
+        """ordinal -> document id, for the documents of a dossier that have one (the folders they name)."""
+        ordinal = func.json_extract(documents.c.document, "$.ordinal")
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(ordinal, documents.c.id).where(documents.c.dossier == code))
+            return {int(row[0]): row[1] for row in rows if row[0] is not None}
 
     def get_dossier(self, code: str) -> Dossier | None:
         with self.engine.connect() as connection:

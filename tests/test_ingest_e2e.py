@@ -106,9 +106,14 @@ def test_sample_dossier_into_s3_through_the_prefect_flow(
         task_runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
         )
-    names = [run.name.rsplit("-", 1)[0] for run in task_runs]
+    # Task runs are named "<stage> <dossier>.<ordinal>": never the file name, which may hold a citizen's name.
+    names = sorted(run.name for run in task_runs)
+    labels = [f"{folder.name}.{ordinal:03d}" for ordinal in range(1, len(documents) + 1)]
     for stage in ("triage", "ocr", "classify", "archival-pdf", "store", "index"):
-        assert names.count(stage) == len(documents), (stage, names)
+        assert [name for name in names if name.split(" ")[0] == stage] == [f"{stage} {label}" for label in labels]
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(state.state_details.flow_run_id)
+    assert flow_run.name == f"ingest {folder.name}"
 
     catalog = Catalog.from_settings(get_settings())
     try:

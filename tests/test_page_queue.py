@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
 from ocr import OcrOptions, finish_document, ocr_files, read_ahead
 from ocr.document import ocr_page
@@ -18,30 +17,7 @@ from ocr.rasterize import plan_pages
 from ocr.triage import triage
 from schemas.failures import OcrCrashed
 
-FONT = "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf"
-MARKERS = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel"]
-
-
-def small_page(marker: str) -> Image.Image:
-    """A strip of paper with two lines of text: reads in a fraction of a second."""
-    page = Image.new("L", (1100, 260), 255)
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(FONT, 40)
-    draw.text((60, 50), f"Document {marker} page", fill=0, font=font)
-    draw.text((60, 140), f"Reference {marker} archive", fill=0, font=font)
-    return page
-
-
-def write_png(path: Path, marker: str) -> Path:
-    small_page(marker).save(path, dpi=(200, 200))
-    return path
-
-
-def write_tiff(path: Path, markers: list[str]) -> Path:
-    pages = [small_page(marker) for marker in markers]
-    pages[0].save(path, save_all=True, append_images=pages[1:], dpi=(200, 200), compression="tiff_lzw")
-    return path
-
+from _pages import MARKERS, write_png, write_tiff
 
 OPTIONS = OcrOptions(lang="eng", detect_orientation=False, workers=2)
 
