@@ -91,7 +91,7 @@ def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: P
         rotation=0, skew=0.0, ocr_scale=1.0, text_pdf_path=None,
     )
     # A page that already carries text (born-digital, or OCR'd before) keeps it: reading pixels would be worse.
-    kept_text = existing_text(source, plan.number) if source.format == "pdf" else None
+    kept_text = existing_text(source, plan.number) if plan.may_have_text else None
     if kept_text is not None:
         page.text, page.confidence = kept_text, 100.0
         return page, archive_page

@@ -60,10 +60,15 @@ def to_gray(image: Image.Image) -> np.ndarray:
     return cv2.cvtColor(array, cv2.COLOR_RGB2GRAY)
 
 
+def paper_grey(gray: np.ndarray) -> float:
+    """The page's paper grey: the median of a sample of its pixels (every 4th row and column is plenty, and
+    sixteen times cheaper than all of them)."""
+    return float(np.median(gray[::4, ::4]))
+
+
 def ink_mask(gray: np.ndarray) -> np.ndarray:
-    """Pixels clearly darker than the paper (the median grey of the page)."""
-    paper = float(np.median(gray))
-    return gray < max(0.0, paper - INK_CONTRAST)
+    """Pixels clearly darker than the paper."""
+    return gray < max(0.0, paper_grey(gray) - INK_CONTRAST)
 
 
 def is_blank(gray: np.ndarray) -> bool:
@@ -117,7 +122,7 @@ def _straighten(gray: np.ndarray, skew: float) -> np.ndarray:
 
 def paint_dark_border(gray: np.ndarray) -> tuple[np.ndarray, int]:
     """Paint the scanner's dark edges paper-grey; the page keeps its size so word boxes keep their place."""
-    paper = float(np.median(gray))
+    paper = paper_grey(gray)
     limit = paper * BORDER_DARKNESS
     height, width = gray.shape
     widest = 0

@@ -17,7 +17,7 @@ from pikepdf import Name, PdfImage
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr import _tesseract
-from ocr.archive_pdf import ArchivePage, build
+from ocr.archive_pdf import _split_png, ArchivePage, build
 from ocr.pdfa import check_pdfa, scan_rules_notes
 from ocr.preprocess import MIN_SKEW_TO_CORRECT, prepare
 from ocr.triage import triage
@@ -188,6 +188,9 @@ def test_png_and_tiff_pages_are_lossless(samples, tmp_path):
                     decoded = PdfImage(stored).as_pil_image()
                     assert decoded.mode == image.mode
                     assert np.array_equal(np.asarray(decoded), np.asarray(image)), f"{name} frame {index + 1}"
+                    if name.endswith(".png"):  # the scan's own compressed rows, not re-encoded
+                        _, _, rows, _ = _split_png(path.read_bytes())
+                        assert stored.read_raw_bytes() == b"".join(rows)
         assert check_pdfa(out) == [], name
 
 
