@@ -68,20 +68,6 @@ def ocr(
         typer.echo(result.text)
 
 
-def _print_progress(started: float):
-    def report(done: int, total: int, document: DocumentReport) -> None:
-        elapsed = time.monotonic() - started
-        eta = elapsed / done * (total - done)
-        line = f"[{done}/{total}] {Path(document.source).name}: {document.status.value}"
-        if document.status is DocumentStatus.quarantined:
-            line += f" — {document.error}"
-        else:
-            line += f" ({document.doc_type.value}, {document.pages} trang)"
-        typer.echo(f"{line}  còn lại ~{eta:.0f} s", err=True)
-
-    return report
-
-
 @app.command()
 def ingest(
     paths: list[str] = typer.Argument(..., help="Tệp hoặc thư mục (một thư mục = một hồ sơ)."),
@@ -101,8 +87,9 @@ def ingest(
             reports = [DocumentReport.model_validate(item) for item in raw]
         else:
             from flows.ingest import ingest_paths
+            from sohoa.progress import BatchProgress
 
-            reports = ingest_paths(paths, dossier=dossier, agency=agency, progress=_print_progress(started))
+            reports = ingest_paths(paths, dossier=dossier, agency=agency, progress=BatchProgress())
     except SohoaFailure as failure:
         _fail(str(failure), as_json)
     if as_json:
@@ -181,3 +168,4 @@ def main() -> None:
 # The archive commands (verify, reindex) live in their own module and register on `app` when imported.
 import sohoa.cli_archive  # noqa: E402,F401
 import sohoa.cli_classify  # noqa: E402,F401
+import sohoa.cli_inbox  # noqa: E402,F401
