@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -28,6 +29,12 @@ from schemas import SourceFile
 from schemas.failures import OcrCrashed
 
 log = logging.getLogger(__name__)
+
+def _leave_interrupts_to_parent() -> None:
+    """In a page worker: Ctrl-C in a terminal reaches the whole process group; the parent decides what stops
+    (a watcher finishes its dossier first), so a worker ignores it instead of dying with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 
 class OcrTicket:
     """The OCR of one document, under way; `wait()` gives its pages in page order or raises its failure."""
@@ -126,7 +133,7 @@ class PageQueue:
         # spawn is slower to start.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["ocr.document"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_leave_interrupts_to_parent)
 
     def _next_page(self) -> tuple[OcrTicket, PagePlan, bool] | None:
         """Wait for a page to hand out and a free place among the workers; None once closed."""

@@ -8,6 +8,7 @@ import re
 import unicodedata
 
 from ocr import _tesseract
+from ocr.text_page import text_only_page
 from schemas import Word
 
 # Tesseract writes U+2044 FRACTION SLASH inside numbers it reads as fractions ("123⁄4"); the documents
@@ -57,4 +58,5 @@ def recognise_page(image, *, lang: str, dpi: int, timeout: float) -> tuple[str, 
     """(clean text, words, text-only PDF page) of one upright page image."""
     output = _tesseract.recognise(image, lang=lang, dpi=dpi, timeout=timeout)
     words = parse_words(output.tsv)
-    return clean_text(output.text), words, output.text_pdf
+    text_pdf = text_only_page(words, width_px=image.width, height_px=image.height, dpi=dpi)
+    return clean_text(output.text), words, text_pdf

@@ -16,7 +16,7 @@ from pdf2image import convert_from_path
 from pikepdf import Name, PdfImage
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr import _tesseract
+from ocr.recognize import recognise_page
 from ocr.archive_pdf import _split_png, ArchivePage, build
 from ocr.pdfa import check_pdfa, scan_rules_notes
 from ocr.preprocess import MIN_SKEW_TO_CORRECT, prepare
@@ -63,12 +63,12 @@ def ocr_page(
     if upscale != 1.0:
         size = (round(ocr_image.width * upscale), round(ocr_image.height * upscale))
         ocr_image, scale = ocr_image.resize(size, Image.Resampling.BICUBIC), scale * upscale
-    output = _tesseract.recognise(ocr_image, lang=lang, dpi=round(dpi * scale), timeout=60)
+    text, _words, text_pdf = recognise_page(ocr_image, lang=lang, dpi=round(dpi * scale), timeout=60)
     text_pdf_path = workdir / f"page-{number:04d}.text.pdf"
-    text_pdf_path.write_bytes(output.text_pdf)
+    text_pdf_path.write_bytes(text_pdf)
     skew = prepared.skew if abs(prepared.skew) >= MIN_SKEW_TO_CORRECT else 0.0  # what was actually corrected
     page = ArchivePage(number, image.width, image.height, dpi, prepared.rotation, skew, scale, text_pdf_path)
-    return page, output.text
+    return page, text
 
 
 def word_boxes(pdf_path: Path, page: int = 1) -> dict[str, list[tuple[float, float, float, float]]]:
