@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 import sohoa
 from classify import classify_document
 from flows._runner import StageRunner, retry_transient, run_as_task, run_direct
+from inbox.convention import is_ignored
 from ocr import EXTENSIONS, OcrDocument, OcrOptions, finish_document, ocr_document, read_ahead, submit_document
 from ocr import archive_pdf
 from ocr import triage as triage_file
@@ -43,10 +44,6 @@ from storage.archive import ArchiveResult, archive_document, find_archived
 from storage.retention import parse_retention
 
 log = logging.getLogger("sohoa.ingest")
-
-# Names a scanner or an office program leaves while still writing, or keeps for itself.
-_IGNORED_PREFIXES = (".", "~$")
-_IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
 
 
 class InternalError(SohoaFailure):
@@ -132,10 +129,6 @@ def index_stage(catalog: Catalog, document: Document, keys: dict[str, str], ocr:
 class IngestInput:
     path: Path
     dossier: str | None
-
-
-def is_ignored(path: Path) -> bool:
-    return path.name.startswith(_IGNORED_PREFIXES) or path.name.lower().endswith(_IGNORED_SUFFIXES)
 
 
 def expand_inputs(paths: list[str], dossier: str | None) -> list[IngestInput]:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from schemas import Document, DocumentStatus, Dossier, SearchHit, SearchResult
 from search import _index
@@ -103,9 +104,17 @@ class Catalog:
         self.url = url
         self.engine: Engine = create_engine(url)
         event.listen(self.engine, "connect", _sqlite_pragmas)
-        with self.engine.begin() as connection:
-            metadata.create_all(connection)
-            _index.create(connection)
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as connection:
+                    metadata.create_all(connection)
+                    _index.create(connection)
+                break
+            except OperationalError as error:
+                # Two processes (two watchers) opening a new catalog at once: the other one created a table
+                # between our look and our CREATE; look again.
+                if "already exists" not in str(error) or attempt == 2:
+                    raise
 
     @classmethod
     def from_settings(cls, settings) -> "Catalog":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,29 @@ class Settings(BaseSettings):
     classify_threshold: float = Field(
         0.5, ge=0, le=1, description="Below this combined confidence a document is 'khac' and needs review."
     )
+    # The watched inbox (`sohoa watch`, the `ingest-inbox` and `nightly-backlog` flows; README "The inbox").
+    inbox: Path | None = Field(None, description="Watched inbox folder (default SOHOA_HOME/inbox).")
+    backlog: Path | None = Field(
+        None, description="Backlog folder the nightly-backlog flow sweeps, same layout as the inbox "
+        "(default SOHOA_HOME/backlog)."
+    )
+    stable_seconds: float = Field(
+        10, ge=0, description="Seconds a file's size and modification time must stay unchanged before it is taken."
+    )
+    rescan_seconds: float = Field(
+        60, gt=0, description="Seconds between full rescans of the inbox (network shares send no change events)."
+    )
+    claim_timeout_seconds: float = Field(
+        600, gt=0, description="Seconds without a heartbeat after which another worker's claimed files go back "
+        "to the inbox."
+    )
+    done_action: Literal["move", "delete"] = Field(
+        "move", description="What happens to a file once archived: move (to INBOX/.done/<date>/) or delete."
+    )
+    worker_name: str = Field(
+        "", description="Name of this watcher's claim folder INBOX/.processing/<name>/; unique per running "
+        "watcher (default <host>-<pid>)."
+    )
 
     @field_validator("retention")
     @classmethod
@@ -66,6 +90,16 @@ class Settings(BaseSettings):
     @classmethod
     def _unset_when_empty(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("inbox", "backlog", mode="before")
+    @classmethod
+    def _default_folder_when_empty(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("done_action", mode="before")
+    @classmethod
+    def _lower_done_action(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("lock_mode")
     @classmethod
@@ -85,6 +119,14 @@ class Settings(BaseSettings):
     @property
     def resolved_catalog_url(self) -> str:
         return self.catalog_url or f"sqlite:///{self.home_dir / 'catalog.db'}"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.inbox.expanduser().resolve() if self.inbox else self.home_dir / "inbox"
+
+    @property
+    def backlog_dir(self) -> Path:
+        return self.backlog.expanduser().resolve() if self.backlog else self.home_dir / "backlog"
 
 
 def get_settings() -> Settings:

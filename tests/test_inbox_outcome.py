@@ -1,0 +1,108 @@
+"""What becomes of a processed inbox file: done, deleted, quarantined with its reason, and back with retry."""
+
+import json
+from datetime import date
+from pathlib import Path, PurePosixPath as P
+
+import pytest
+
+from inbox.outcome import (
+    NotQuarantined, RetryTargetTaken, error_json_path, failure_text, mark_done, quarantine, quarantined_files,
+    retry_quarantined,
+)
+from schemas import DocumentReport, DocumentStatus
+from schemas.failures import EncryptedFile, OcrCrashed
+from storage import SourceChanged, StorageUnavailable
+
+DAY = date(2024, 6, 7)
+RELATIVE = P("000.00.00.H33/000.00.00.H33-230607-0001/05-khoa.pdf")
+
+
+def _claimed(tmp_path: Path, data: bytes = b"%PDF-1.7 locked") -> Path:
+    path = tmp_path / "inbox" / ".processing" / "w1" / RELATIVE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_failure_text_gives_back_the_named_failure():
+    text = failure_text(str(EncryptedFile("owner password (AES-256) / no user key")))
+    assert (text.code, text.vi, text.en) == ("encrypted_file", EncryptedFile.vi, EncryptedFile.en)
+    assert text.detail == "owner password (AES-256) / no user key" and not text.retryable
+    assert failure_text(str(OcrCrashed())).detail == ""
+    # The archive being unreachable, or a file still being written, is not the file's fault.
+    assert failure_text(str(StorageUnavailable("timeout"))).retryable
+    assert failure_text(str(SourceChanged("grew"))).retryable
+    # A failure this process does not know is still read as code, vi, en, detail.
+    other = failure_text("new_check: Kiểm tra mới / A new check (page 2)")
+    assert (other.code, other.vi, other.en, other.detail) == ("new_check", "Kiểm tra mới", "A new check", "page 2")
+    assert failure_text("boom").code == "internal_error"
+
+
+def test_done_keeps_the_inbox_path_under_the_day(tmp_path):
+    claimed = _claimed(tmp_path)
+    done = mark_done(tmp_path / "inbox", claimed, RELATIVE, day=DAY)
+    assert done == tmp_path / "inbox" / ".done" / "2024-06-07" / RELATIVE
+    assert done.read_bytes() == b"%PDF-1.7 locked" and not claimed.exists()
+    # The same name done twice the same day: both kept.
+    again = mark_done(tmp_path / "inbox", _claimed(tmp_path, b"second"), RELATIVE, day=DAY)
+    assert again.name == "05-khoa (2).pdf" and again.read_bytes() == b"second"
+
+
+def test_done_may_delete_instead(tmp_path):
+    claimed = _claimed(tmp_path)
+    assert mark_done(tmp_path / "inbox", claimed, RELATIVE, delete=True) is None
+    assert not claimed.exists() and not (tmp_path / "inbox" / ".done").exists()
+
+
+def _quarantined(tmp_path: Path) -> Path:
+    report = DocumentReport(id=None, dossier="000.00.00.H33-230607-0001", source="x",
+                            status=DocumentStatus.quarantined, error=str(EncryptedFile()))
+    return quarantine(tmp_path / "inbox", _claimed(tmp_path), RELATIVE, report, agency="000.00.00.H33",
+                      worker="w1", day=DAY)
+
+
+def test_a_quarantined_file_lies_beside_its_reason_in_both_languages(tmp_path):
+    quarantined = _quarantined(tmp_path)
+    assert quarantined == tmp_path / "inbox" / ".quarantine" / "2024-06-07" / RELATIVE
+    about = json.loads(error_json_path(quarantined).read_text(encoding="utf-8"))
+    assert error_json_path(quarantined).name == "05-khoa.pdf.error.json"
+    assert about["code"] == "encrypted_file"
+    assert about["vi"] == "Tệp PDF có mật khẩu, không mở được" and about["en"] == "The PDF is password-protected"
+    assert about["from"] == RELATIVE.as_posix() and about["file"] == "05-khoa.pdf"
+    assert about["dossier"] == "000.00.00.H33-230607-0001" and about["agency"] == "000.00.00.H33"
+    assert "sohoa retry" in about["what_to_do"]["vi"] and "sohoa retry" in about["what_to_do"]["en"]
+
+
+@pytest.mark.parametrize("name_it", [lambda file: file, error_json_path])
+def test_retry_puts_the_file_back_where_it_came_from(tmp_path, name_it):
+    quarantined = _quarantined(tmp_path)
+    [named] = quarantined_files(name_it(quarantined))
+    back = retry_quarantined(named)
+    assert back == tmp_path / "inbox" / RELATIVE and back.read_bytes() == b"%PDF-1.7 locked"
+    assert not quarantined.exists() and not error_json_path(quarantined).exists()
+    assert not (tmp_path / "inbox" / ".quarantine" / "2024-06-07").exists()  # emptied folders removed
+
+
+def test_retry_of_a_whole_quarantine_folder_names_its_files_only(tmp_path):
+    quarantined = _quarantined(tmp_path)
+    assert quarantined_files(tmp_path / "inbox" / ".quarantine") == [quarantined]
+
+
+def test_retry_never_replaces_a_file_already_back_in_the_inbox(tmp_path):
+    quarantined = _quarantined(tmp_path)
+    (tmp_path / "inbox" / RELATIVE).parent.mkdir(parents=True)
+    (tmp_path / "inbox" / RELATIVE).write_bytes(b"a corrected scan, dropped again")
+    with pytest.raises(RetryTargetTaken):
+        retry_quarantined(quarantined)
+    assert (tmp_path / "inbox" / RELATIVE).read_bytes() == b"a corrected scan, dropped again"
+    assert quarantined.exists() and error_json_path(quarantined).exists()
+
+
+def test_retry_refuses_a_file_that_is_not_quarantined(tmp_path):
+    elsewhere = tmp_path / "inbox" / "000.00.00.H33" / "a.pdf"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_bytes(b"x")
+    with pytest.raises(NotQuarantined):
+        retry_quarantined(elsewhere)
+    assert elsewhere.exists()
