@@ -1,9 +1,9 @@
 """The OCR stage measured (issue 3): speed and accuracy of `ocr.ocr_files` against bare Tesseract and OCRmyPDF.
 
 Speed: the same pages (the sample dossier at 200 dpi, degraded, rendered with two seeds: 10 pages in 8 files)
-through the project's whole OCR stage with its archival PDF, through bare `tesseract IMG - -l vie` with one
-process per core (the practical ceiling of Tesseract alone), and through `ocrmypdf --jobs N` on the same pages
-as image PDFs.
+through the project's whole OCR stage with its archival PDFs (the 8 files as one batch, and one 10-page PDF),
+through bare `tesseract IMG - -l vie` with one process per core (the practical ceiling of Tesseract alone), and
+through `ocrmypdf --jobs N` on the same pages as image PDFs.
 Accuracy: character error rates on pages with true text: the sample dossier degraded at 150, 200 and 300 dpi,
 clean at 200 dpi, and the two Tesseract test pages of ../shared/corpus (English/European, read with eng).
 
@@ -289,28 +289,31 @@ def speed(report: Report, engines: Engines, args, work: Path) -> None:
     report(f"### Speed: {n} pages (sample dossier, {SPEED_DPI} dpi, degraded, seeds "
            f"{', '.join(map(str, QUICK_SPEED_SEEDS if args.quick else SPEED_SEEDS))}), median of {args.repeat} run(s)")
     report()
-    report("| run | pages | seconds | pages/min |")
-    report("|---|---:|---:|---:|")
+    report("| run | pages | seconds (median) | each run, in order | pages/min (median) |")
+    report("|---|---:|---:|---:|---:|")
     load_before = os.getloadavg()[0]
     rate: dict[str, float] = {}
     for name, case in cases.items():
         log(f"speed: {name}")
         try:
-            seconds = statistics.median(case() for _ in range(args.repeat))
+            runs = [case() for _ in range(args.repeat)]
+            seconds = statistics.median(runs)
         except subprocess.CalledProcessError as error:
             tail = (error.stderr or b"").decode(errors="replace").strip().splitlines()[-3:]
-            report(f"| {name} | {n} | failed: {' / '.join(tail)} | |")
+            report(f"| {name} | {n} | failed: {' / '.join(tail)} | | |")
             continue
         rate[name] = n / seconds * 60
-        report(f"| {name} | {n} | {seconds:.1f} | {rate[name]:.1f} |")
+        report(f"| {name} | {n} | {seconds:.1f} | {', '.join(f'{run:.1f}' for run in runs)} | {rate[name]:.1f} |")
     report()
     # Other work on the machine slows every row, not always alike: say how busy it was.
     report(f"Load average (1 min) before the runs {load_before:.2f}, after {os.getloadavg()[0]:.2f}, on "
            f"{os.cpu_count()} cores.")
     report()
-    report("What each run does: *sohoa*: triage, rasterise, orientation (OSD), deskew, OCR (TSV and text layer), "
+    report("What each run does: *sohoa*: `ocr.ocr_files` over the files as one batch, as `sohoa ingest` and the "
+           "watcher run the OCR stage: triage, rasterise, orientation (OSD), deskew, OCR (TSV and text layer), "
            "archival PDF; called in-process, so without the 1-2 s of interpreter start-up and imports of a "
-           "`sohoa ocr` call. *bare tesseract*: OCR of page images prepared beforehand (TIFF frames as PNG, the "
+           "`sohoa` call; its first run includes starting the page workers, which later runs (like a running "
+           "watcher or Prefect worker) reuse. *bare tesseract*: OCR of page images prepared beforehand (TIFF frames as PNG, the "
            "JPEG inside each PDF page), text only. *ocrmypdf*: one call per PDF, start-up included: rasterise, "
            "OSD, deskew, OCR, PDF/A through Ghostscript. Tesseract runs on one OpenMP thread everywhere.")
     report()
