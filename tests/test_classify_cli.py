@@ -63,12 +63,24 @@ def test_ingest_keeps_the_metadata_and_label_corrects_the_type(sample_dossier, s
     assert outcome["status"] == "not_enough_labels" and outcome["examples"] == 1
 
 
-def test_one_stop_shop_form_issuer_from_the_left_column_and_its_dossier_code(sample_dossier, sohoa_home):
+def test_one_stop_shop_form_issuer_from_the_left_column_and_its_dossier_code(sample_dossier, sohoa_home, tmp_path):
+    from sohoa.samples import render_dossier
+
     folder, documents = sample_dossier
     form = next(document for document in documents if document.doc_type == "giay_tiep_nhan")
     printed = json.loads(run_sohoa("classify", str(form.path), "--json", check=True).stdout)
     assert printed["doc_type"] == "giay_tiep_nhan"
-    # Tesseract reads "Vị Thanh" as "VỊ Thanh" on the issuer's line: the word boxes keep it out.
-    assert printed["metadata"]["issuer"] == "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"
     assert printed["metadata"]["dossier_code"] == SAMPLE_DOSSIER
     assert printed["metadata"]["issued_date"] == "2023-06-07"
+    # On the degraded scan the third line of the issuer, underlined and touching its rule, reads right or as
+    # garbage depending on a JPEG decoder's rounding or 0.05 degree of deskew (measured): what must hold is that
+    # the issuer is the left column's body, without its parent (UBND tỉnh) and without the right column
+    # (Tesseract reads "Vị Thanh" as "VỊ Thanh" on the issuer's line: the word boxes keep it out).
+    issuer = printed["metadata"]["issuer"]
+    assert issuer.startswith("TRUNG TÂM PHỤC VỤ")
+    assert not any(other in issuer.upper() for other in ("UBND", "TỈNH", "VỊ THANH", "ĐỘC LẬP", "CỘNG HÒA"))
+    # On a clean scan of the same form, the whole issuer, exactly.
+    clean = next(document for document in render_dossier(tmp_path, dpi=200, degrade=False)
+                 if document.doc_type == "giay_tiep_nhan")
+    printed = json.loads(run_sohoa("classify", str(clean.path), "--json", check=True).stdout)
+    assert printed["metadata"]["issuer"] == "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"
