@@ -72,7 +72,7 @@ def watch(
 
     Stop: SIGTERM or Ctrl-C (finishes the dossier under way; a second signal gives it back and exits at once).
     """
-    from flows.inbox import inbox_worker
+    from flows.inbox_sweep import inbox_worker
 
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every change it sees
     settings = get_settings()

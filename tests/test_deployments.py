@@ -197,13 +197,24 @@ def _flow_runs_named(name: str) -> list:
         return client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
 
 
+def test_every_entrypoint_loads_the_way_a_worker_loads_it():
+    # A worker loads `flows/x.py:flow` as a script, with flows/ first on sys.path: a module there named like a
+    # package (flows/inbox.py and the inbox package) would hide it, and the run would crash before starting.
+    entrypoints = [deployment["entrypoint"] for deployment in _deployments_in_yaml().values()]
+    script = ("import sys\nfrom prefect.flows import load_flow_from_entrypoint\n"
+              "for entrypoint in sys.argv[1:]:\n    load_flow_from_entrypoint(entrypoint, use_placeholder_flow=False)\n")
+    loaded = subprocess.run([sys.executable, "-c", script, *entrypoints], cwd=REPO, capture_output=True, text=True,
+                            timeout=300)
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+
+
 def test_prefect_yaml_asks_for_what_issue_6_needs():
     deployments = _deployments_in_yaml()
     assert set(deployments) >= {"ingest", "ingest-inbox", "nightly-backlog", "fixity-audit", "retrain-classifier",
                                 "reindex"}
-    assert deployments["ingest-inbox"]["entrypoint"] == "flows/inbox.py:ingest_inbox"
+    assert deployments["ingest-inbox"]["entrypoint"] == "flows/inbox_sweep.py:ingest_inbox"
     assert deployments["ingest-inbox"]["schedules"] == [{"interval": 300, "timezone": "Asia/Ho_Chi_Minh"}]
-    assert deployments["nightly-backlog"]["entrypoint"] == "flows/inbox.py:nightly_backlog"
+    assert deployments["nightly-backlog"]["entrypoint"] == "flows/inbox_sweep.py:nightly_backlog"
     assert deployments["nightly-backlog"]["schedules"] == [{"cron": "0 1 * * *", "timezone": "Asia/Ho_Chi_Minh"}]
     assert deployments["nightly-backlog"]["concurrency_limit"] == 1
     assert deployments["reindex"]["entrypoint"] == "flows/reindex.py:reindex_archive"

@@ -1,11 +1,11 @@
-"""The inbox flows as Prefect runs them: the deployment entrypoints flows/inbox.py:ingest_inbox and
-flows/inbox.py:nightly_backlog, their defaults, run names and JSON results."""
+"""The inbox flows as Prefect runs them: the deployment entrypoints flows/inbox_sweep.py:ingest_inbox and
+flows/inbox_sweep.py:nightly_backlog, their defaults, run names and JSON results."""
 
 import json
 
 from prefect.client.orchestration import get_client
 
-from flows.inbox import ingest_inbox, nightly_backlog
+from flows.inbox_sweep import ingest_inbox, nightly_backlog
 
 
 def _run_name(state) -> str:

@@ -1,6 +1,9 @@
 """Inbox flows: `ingest_inbox`, one sweep of the watched inbox (the safety net run every 5 minutes beside
 `sohoa watch`), and `nightly_backlog`, one sweep of a backlog folder laid out like the inbox.
 
+Not named flows/inbox.py: Prefect loads an entrypoint as a script with flows/ on sys.path, where that name would
+hide the `inbox` package.
+
 Orchestration only: the work is `inbox.watch.InboxWorker`'s (stability, claims, done/quarantine); here it is
 bound to `flows.dispatch.run_ingest` and the settings. Sweeps and watchers on the same folder share it safely:
 each file is claimed by one of them only.
