@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,10 +32,30 @@ from schemas.failures import OcrCrashed
 
 log = logging.getLogger(__name__)
 
-def _leave_interrupts_to_parent() -> None:
-    """In a page worker: Ctrl-C in a terminal reaches the whole process group; the parent decides what stops
-    (a watcher finishes its dossier first), so a worker ignores it instead of dying with a traceback."""
+# Seconds between a page worker's looks at whether the process that owns it is still alive.
+OWNER_CHECK_SECONDS = 2.0
+
+
+def _start_page_worker(owner_pid: int) -> None:
+    """Set up a page worker process.
+
+    Ctrl-C in a terminal reaches the whole process group; the owner decides what stops (a watcher finishes its
+    dossier first), so a worker ignores it instead of dying with a traceback. And a worker dies with its owner:
+    workers are children of multiprocessing's fork server, not of the owner, so when the owner is killed outright
+    (SIGKILL, the OOM killer) nothing else would ever stop them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch_owner() -> None:
+        while True:
+            time.sleep(OWNER_CHECK_SECONDS)
+            try:
+                os.kill(owner_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # alive, under another user: cannot be ours, but it exists
+                continue
+
+    threading.Thread(target=watch_owner, name="sohoa-owner-watch", daemon=True).start()
 
 
 class OcrTicket:
@@ -133,7 +155,8 @@ class PageQueue:
         # spawn is slower to start.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["ocr.document"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_leave_interrupts_to_parent)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_page_worker,
+                                   initargs=(os.getpid(),))
 
     def _next_page(self) -> tuple[OcrTicket, PagePlan, bool] | None:
         """Wait for a page to hand out and a free place among the workers; None once closed."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,46 @@ def test_a_page_that_kills_every_worker_fails_its_document_and_no_other(tmp_path
     assert "worker process died" in str(failure.value)
     document = finish_document(healthy, timeout=120)
     assert [MARKERS[n + 1] in page.text for n, page in enumerate(document.result.pages)] == [True, True]
+
+
+OWNER_SCRIPT = """
+import sys, time
+from pathlib import Path
+from ocr import OcrOptions, ocr_files
+from ocr.document import page_queue
+
+if __name__ == "__main__":
+    options = OcrOptions(lang="eng", detect_orientation=False, workers=2)
+    outcomes = list(ocr_files([Path(p) for p in sys.argv[1:]], options))
+    assert all(outcome.failure is None for outcome in outcomes)
+    print(" ".join(str(pid) for pid in page_queue(2)._pool._processes), flush=True)
+    time.sleep(600)
+"""
+
+
+def test_page_workers_die_with_their_owner_killed_outright(tmp_path):
+    # Workers are children of multiprocessing's fork server, not of the owner (a watcher): killed with SIGKILL,
+    # the owner would leave them behind for ever unless they watch it.
+    inputs = [str(write_png(tmp_path / f"{n}.png", marker)) for n, marker in enumerate(MARKERS[:2])]
+    owner = subprocess.Popen([sys.executable, "-c", OWNER_SCRIPT, *inputs], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[1])
+    try:
+        workers = [int(pid) for pid in owner.stdout.readline().split()]
+        assert len(workers) == 2 and all(alive(pid) for pid in workers)
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A dead child of a dead parent is reaped by init at once; a zombie would still answer kill(pid, 0).
+    status = Path(f"/proc/{pid}/stat")
+    return status.exists() and status.read_text().split(") ", 1)[1][0] != "Z"
