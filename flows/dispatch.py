@@ -31,7 +31,6 @@ The caller never unpickles anything (the result is JSON) and never raises for a 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -41,6 +40,7 @@ from typing import Any
 from flows._runner import prefect_server_configured, run_direct
 from flows.ingest import IngestInput, expand_inputs, ingest_paths
 from schemas import DocumentReport, DocumentStatus
+from schemas.checksums import sha256_of_file
 from schemas.failures import SohoaFailure
 from sohoa.settings import Settings, get_settings
 from storage import layout
@@ -304,14 +304,6 @@ def _catalog_meta_keys(settings: Settings, dossiers: set[str | None]) -> dict[st
         catalog.close()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _reports_from_catalog(
     items: list[IngestInput], settings: Settings, known_before: dict[str | None, set[str]], failure: SohoaFailure
 ) -> list[DocumentReport]:
@@ -333,7 +325,7 @@ def _reports_from_catalog(
     try:
         for item in items:
             try:
-                sha256 = _sha256(item.path)
+                sha256 = sha256_of_file(item.path)
             except OSError as error:
                 reports.append(quarantined(item, note=f"{type(error).__name__}: {error.strerror or error}"))
                 continue

@@ -9,7 +9,6 @@ production): this package never imports `flows`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -24,6 +23,7 @@ from inbox.claims import (
 from inbox.convention import generated_dossier_id, in_ignored_folder, place
 from inbox.outcome import QUARANTINE, failure_text, mark_done, quarantine
 from schemas import DocumentReport, DocumentStatus
+from schemas.checksums import sha256_of_file
 from schemas.failures import SohoaFailure
 
 log = logging.getLogger("sohoa.inbox")
@@ -97,14 +97,6 @@ def group_files(files: dict[PurePosixPath, Signature] | list[PurePosixPath],
         if not placement.ignored:
             group.files.append(relative)
     return [group for group in groups.values() if group.files]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class InboxWorker:
@@ -192,7 +184,7 @@ class InboxWorker:
             return summary
         settled: set[Path] = set()
         try:
-            dossier = group.dossier or generated_dossier_id(_sha256(claims[0].path))
+            dossier = group.dossier or generated_dossier_id(sha256_of_file(claims[0].path))
             summary.dossiers = 1
             started = self._clock()
             log.info("Nhận hồ sơ %s (cơ quan %s): %d tệp", dossier, group.agency or "mặc định", len(claims))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 
 from schemas import SourceFile
+from schemas.checksums import sha256_of_file
 from schemas.failures import (
     CorruptFile,
     EmptyFile,
@@ -29,8 +29,6 @@ MEDIA_TYPES = {
 
 EXTENSIONS = {"pdf": "pdf", "tiff": "tif", "jpeg": "jpg", "png": "png"}
 
-_HASH_CHUNK = 1024 * 1024
-
 
 def sniff_format(head: bytes) -> str | None:
     """The format from the file's first bytes; the name's extension is not trusted."""
@@ -44,14 +42,6 @@ def sniff_format(head: bytes) -> str | None:
     if b"%PDF-" in head[:1024]:
         return "pdf"
     return None
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _pdf_page_count(path: Path) -> int:
@@ -115,6 +105,6 @@ def triage(path: Path, *, max_bytes: int, max_pixels: int, max_pages: int) -> So
         format=file_format,
         media_type=MEDIA_TYPES[file_format],
         size=size,
-        sha256=sha256_of(path),
+        sha256=sha256_of_file(path),
         page_count=page_count,
     )
