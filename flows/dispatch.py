@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +205,9 @@ def _start(paths: list[str], dossier: str | None, agency: str | None, job_variab
             job_variables=job_variables,
             tags=["sohoa-ingest"],
             timeout=0,
+            # The client retries a request that timed out; the server may have made the run already. With a key,
+            # the retry gets that run back instead of a second one (seen on a loaded machine: two runs, one dossier).
+            idempotency_key=f"sohoa-ingest-{uuid.uuid4()}",
             _sync=True,
         )
     except ObjectNotFound as error:
