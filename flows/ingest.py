@@ -255,10 +255,10 @@ class _Ingest:
         return _Pending(item, source, document, workdir, ticket)
 
     def _already_archived(self, item: IngestInput, source: SourceFile) -> DocumentReport | None:
-        known = self.catalog.status_of(layout.document_id(item.dossier, source.sha256))
+        doc_id = layout.document_id(item.dossier, source.sha256)
+        known = self.catalog.status_of(doc_id)
         if known is not None and known[0] is DocumentStatus.archived:
-            document = self.catalog.get(layout.document_id(item.dossier, source.sha256))
-            return _stored_report(item, source, document, DocumentStatus.duplicate, known[1])
+            return _stored_report(item, source, self.catalog.get(doc_id), DocumentStatus.duplicate, known[1])
         return None
 
     def finish(self, pending: _Pending) -> DocumentReport:
@@ -266,9 +266,10 @@ class _Ingest:
         item, source, document, label = pending.item, pending.source, pending.document, pending.label
         run, workdir = self.run, Path(pending.workdir.name)
         try:
-            # The same bytes earlier in this batch were archived while this one waited.
+            # The same bytes earlier in this batch were archived while this one waited: its pages need no reading.
             found = self._already_archived(item, source)
             if found is not None:
+                self._drop_pages(pending)
                 return found
             ocr_done = run(ocr_stage, pending.ticket, source, self.options, workdir / "ocr", label)
             document.pages = len(ocr_done.result.pages)
@@ -292,11 +293,14 @@ class _Ingest:
             pending.workdir.cleanup()
         return _stored_report(item, source, stored.document, DocumentStatus.archived, stored.keys)
 
+    def _drop_pages(self, pending: _Pending) -> None:
+        if pending.ticket is not None and not pending.ticket.done():
+            page_queue(self.options.worker_count).cancel(pending.ticket)
+
     def abandon(self, prepared: DocumentReport | _Pending) -> None:
         """A document queued but never finished (the batch was stopped): drop its pages and work files."""
         if isinstance(prepared, _Pending):
-            if prepared.ticket is not None:
-                page_queue(self.options.worker_count).cancel(prepared.ticket)
+            self._drop_pages(prepared)
             prepared.workdir.cleanup()
 
 
