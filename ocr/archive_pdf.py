@@ -1,10 +1,11 @@
 """The archival PDF (PDF/A-2b): each page's original image, untouched, under the invisible text Tesseract read.
 
 A JPEG scan is embedded as its own bytes; a PNG or TIFF frame is decoded and stored losslessly; a PDF page is
-copied with its own content. A page that had to be turned to be read is shown upright with /Rotate, never
-resampled. The text layer was recognised on an upright, straightened (maybe enlarged) copy of the page; it is
-drawn through the matrix that maps that copy back onto the original, so selecting a word highlights it where
-it is printed.
+copied with what draws it (its content, images, fonts, graphics states) and nothing else: no actions, annotations,
+embedded files or unknown entries (`pdfa.keep_only_drawing`); the original file is archived beside this copy.
+A page that had to be turned to be read is shown upright with /Rotate, never resampled. The text layer was
+recognised on an upright, straightened (maybe enlarged) copy of the page; it is drawn through the matrix that
+maps that copy back onto the original, so selecting a word highlights it where it is printed.
 
 Pages are built one at a time: one decoded image at most is in memory; what stays until the file is written is
 compressed (JPEG bytes, Flate data) or, for a PDF source, read from the source file when it is written.
@@ -32,10 +33,6 @@ from schemas import SourceFile
 log = logging.getLogger(__name__)
 
 QUARTER_TURNS = (0, 90, 180, 270)
-# Page entries a copied PDF page loses: actions, annotations and article beads PDF/A forbids or that point into
-# the source's catalog; a page transparency group, which an opaque scan does not need. The original file is
-# archived beside this copy.
-DROPPED_PAGE_KEYS = ("/AA", "/Annots", "/B", "/Group", "/PieceInfo", "/StructParents", "/Metadata")
 WHITE = (255, 255, 255)
 # Tesseract's page is the OCR image's pixels over the dpi it was told: the upright page's size, up to rounding.
 TEXT_PAGE_SIZE_TOLERANCE = 0.02
@@ -240,14 +237,11 @@ def _copy_pdf_page(pdf: pikepdf.Pdf, source_pdf: pikepdf.Pdf, page: ArchivePage)
     # (which, like poppler, we read as 0 unless it is a quarter turn).
     source_rotation = int(source_page.obj.get("/Rotate", 0)) % 360
     source_rotation = source_rotation if source_rotation in QUARTER_TURNS else 0
+    # Only what draws the page comes along: not its actions, annotations, embedded files or anything hung on it
+    # under keys no reader knows (the source file in memory is stripped; it is never written back).
+    pdfa.keep_only_drawing(source_pdf, source_page)
     pdf.pages.append(source_page)
     target = pdf.pages[-1]
-    for key in DROPPED_PAGE_KEYS:
-        if key in target.obj:
-            del target.obj[key]
-    for image in target.get_images().values():
-        if image.get("/Interpolate") is True:  # PDF/A forbids asking viewers to smooth images
-            del image.Interpolate
     # pdftoppm (the rasteriser) draws the MediaBox, so the raster, and the OCR, cover exactly that box.
     box = tuple(float(value) for value in target.mediabox)
     box = (min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3]))

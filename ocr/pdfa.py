@@ -2,6 +2,7 @@
 
 `make_pdfa` turns a document built in memory into PDF/A-2b (metadata, output intent); `SAVE_OPTIONS` are the
 `Pdf.save` settings that complete it (header 1.7; qpdf always writes a trailer /ID and never encrypts unless told).
+`keep_only_drawing` strips a source PDF's page to what draws it before it is copied into an archive.
 `check_pdfa` lists what breaks the PDF/A-2b rules an archive of ours could break; `scan_rules_notes` lists what
 breaks the national rule for a digitised copy (Nghị định 30/2020, Phụ lục I).
 veraPDF, the reference validator, is a Java program and no Java package is reachable from here, so it is not run;
@@ -87,6 +88,130 @@ def write_metadata(pdf: pikepdf.Pdf, *, title: str, created: datetime | None = N
 def make_pdfa(pdf: pikepdf.Pdf, *, title: str, created: datetime | None = None) -> None:
     add_output_intent(pdf)
     write_metadata(pdf, title=title, created=created)
+
+
+# --- what a copied PDF page keeps -----------------------------------------------------------------------------
+
+# A page of a source PDF is copied for its drawing only. What is reachable from it is kept only if it is part of
+# what the page draws: the keys below (what PDF 1.7 defines to draw pages, images, forms, fonts, colour spaces,
+# functions, shadings, patterns, graphics states, halftones, soft masks, groups and optional content, less what
+# PDF/A forbids: /Interpolate, /Alternates, /OPI, /PS, /Ref; less what points outside the page: /Metadata,
+# /StructParent, /PieceInfo), and nothing of a type that acts or carries data (actions, embedded files, file
+# specifications, annotations). A key a reader does not know is where a payload hides, so it goes too.
+PAGE_KEYS = frozenset({
+    "/Type", "/Parent", "/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox", "/Rotate", "/UserUnit",
+    "/Resources", "/Contents",
+})
+RESOURCE_CATEGORIES = frozenset({
+    "/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/Properties", "/ProcSet",
+})
+DRAWING_KEYS = frozenset({
+    # any object; streams (not /F, /FFilter, /FDecodeParms: data in an outside file) and their filters' parameters
+    "/Type", "/Subtype", "/Name", "/Length", "/Filter", "/DecodeParms", "/DL", "/Predictor", "/Colors",
+    "/Columns", "/EarlyChange", "/Rows", "/EndOfLine", "/EncodedByteAlign", "/EndOfBlock", "/BlackIs1",
+    "/DamagedRowsBeforeError", "/ColorTransform", "/JBIG2Globals",
+    # images and forms
+    "/Width", "/Height", "/ColorSpace", "/BitsPerComponent", "/Intent", "/ImageMask", "/Mask", "/Decode", "/SMask",
+    "/SMaskInData", "/Matte", "/FormType", "/BBox", "/Matrix", "/Resources", "/Group",
+    # transparency groups and soft masks
+    "/S", "/CS", "/I", "/K", "/G", "/BC", "/TR",
+    # fonts, their descriptors, programs, encodings and CMaps
+    "/BaseFont", "/FirstChar", "/LastChar", "/Widths", "/FontDescriptor", "/Encoding", "/ToUnicode",
+    "/DescendantFonts", "/CharProcs", "/FontBBox", "/FontMatrix", "/CIDSystemInfo", "/Registry", "/Ordering",
+    "/Supplement", "/DW", "/W", "/DW2", "/W2", "/CIDToGIDMap", "/BaseEncoding", "/Differences", "/CMapName",
+    "/UseCMap", "/WMode", "/FontName", "/FontFamily", "/FontStretch", "/FontWeight", "/Flags", "/ItalicAngle",
+    "/Ascent", "/Descent", "/Leading", "/CapHeight", "/XHeight", "/StemV", "/StemH", "/AvgWidth", "/MaxWidth",
+    "/MissingWidth", "/FontFile", "/FontFile2", "/FontFile3", "/CharSet", "/Style", "/Panose", "/Lang", "/FD",
+    "/CIDSet", "/Length1", "/Length2", "/Length3",
+    # graphics states
+    "/LW", "/LC", "/LJ", "/ML", "/D", "/RI", "/OP", "/op", "/OPM", "/Font", "/BG", "/BG2", "/UCR", "/UCR2",
+    "/TR2", "/HT", "/FL", "/SM", "/SA", "/BM", "/CA", "/ca", "/AIS", "/TK",
+    # halftones
+    "/HalftoneType", "/HalftoneName", "/Frequency", "/Angle", "/SpotFunction", "/AccurateScreens",
+    "/TransferFunction", "/Width2", "/Height2", "/Xsquare", "/Ysquare", "/Default",
+    # colour spaces
+    "/WhitePoint", "/BlackPoint", "/Gamma", "/Range", "/N", "/Alternate", "/Colorants", "/Process",
+    "/Components", "/MixingHints", "/Solidities", "/PrintingOrder", "/DotGain",
+    # functions, shadings, patterns
+    "/FunctionType", "/Domain", "/Size", "/BitsPerSample", "/Order", "/Encode", "/C0", "/C1", "/Functions",
+    "/Bounds", "/ShadingType", "/Background", "/AntiAlias", "/Coords", "/Function", "/Extend",
+    "/BitsPerCoordinate", "/BitsPerFlag", "/VerticesPerRow", "/PatternType", "/PaintType", "/TilingType",
+    "/XStep", "/YStep", "/Shading", "/ExtGState",
+    # optional content
+    "/OC", "/OCGs", "/P", "/VE",
+})
+# Dictionaries whose keys are names the file chooses (glyph names, colorants, glyph classes).
+_NAMED_ENTRIES = frozenset({"/CharProcs", "/Colorants", "/Solidities", "/DotGain", "/FD"})
+DRAWING_TYPES = frozenset({
+    "/Font", "/FontDescriptor", "/XObject", "/ExtGState", "/Pattern", "/Halftone", "/Mask", "/Group", "/Encoding",
+    "/CMap", "/OCG", "/OCMD",
+})
+DRAWING_SUBTYPES = frozenset({
+    "/Image", "/Form", "/Type0", "/Type1", "/MMType1", "/Type3", "/TrueType", "/CIDFontType0", "/CIDFontType2",
+    "/Type1C", "/CIDFontType0C", "/OpenType", "/NChannel", "/DeviceN",
+})
+DRAWING_S_VALUES = frozenset({"/Transparency", "/Luminosity", "/Alpha"})  # a group's, a soft mask's; not an action's
+
+
+def _not_drawing(value) -> bool:
+    """An object that is no part of a drawing: an action, an embedded file, a file specification, an annotation,
+    JavaScript, a PostScript XObject..."""
+    if not isinstance(value, (Dictionary, pikepdf.Stream)):
+        return False
+    kind, subtype, s = value.get("/Type"), value.get("/Subtype"), value.get("/S")
+    return (
+        (isinstance(kind, Name) and str(kind) not in DRAWING_TYPES)
+        or (isinstance(subtype, Name) and str(subtype) not in DRAWING_SUBTYPES)
+        or (isinstance(s, Name) and str(s) not in DRAWING_S_VALUES)
+        or "/JS" in value
+    )
+
+
+def _is_drawable_xobject(value) -> bool:
+    return isinstance(value, pikepdf.Stream) and value.get("/Subtype") in (Name.Image, Name.Form)
+
+
+def keep_only_drawing(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
+    """Strip `page` of `pdf`, in place, to what draws it: see DRAWING_KEYS. An XObject that cannot be drawn (an
+    embedded file posing as one) becomes an empty form, so the page's content still names only what exists."""
+    nothing = None
+    pending = [(page.obj, "page")]
+    seen: set = set()
+    while pending:  # a loop, not recursion: a hostile file can nest deeper than Python's stack
+        obj, kind = pending.pop()
+        if obj.is_indirect:
+            if (obj.objgen, kind) in seen:
+                continue
+            seen.add((obj.objgen, kind))
+        if isinstance(obj, pikepdf.Array):
+            for index, child in enumerate(obj):
+                if _not_drawing(child):
+                    obj[index] = None
+                elif isinstance(child, (Dictionary, pikepdf.Array, pikepdf.Stream)):
+                    pending.append((child, "drawing"))
+            continue
+        allowed = {"page": PAGE_KEYS, "resources": RESOURCE_CATEGORIES, "drawing": DRAWING_KEYS}.get(kind)
+        for key in list(obj.keys()):
+            value = obj[key]
+            if kind == "xobjects" and (_not_drawing(value) or not _is_drawable_xobject(value)):
+                if nothing is None:
+                    nothing = pdf.make_indirect(pikepdf.Stream(
+                        pdf, b"", Type=Name.XObject, Subtype=Name.Form, BBox=pikepdf.Array([0, 0, 0, 0])))
+                obj[key] = nothing
+                continue
+            if (allowed is not None and key not in allowed) or _not_drawing(value):
+                del obj[key]
+                continue
+            if (kind == "page" and key == "/Parent") or not isinstance(
+                value, (Dictionary, pikepdf.Array, pikepdf.Stream)
+            ):
+                continue  # a page's parent is not copied with it
+            if key == "/Resources" and kind in ("page", "drawing"):  # not a font that calls itself so
+                pending.append((value, "resources"))
+            elif kind == "resources":
+                pending.append((value, "xobjects" if key == "/XObject" else "named"))
+            else:
+                pending.append((value, "named" if key in _NAMED_ENTRIES else "drawing"))
 
 
 # --- walking a document ---------------------------------------------------------------------------------------
@@ -269,7 +394,7 @@ def _object_problems(pdf: pikepdf.Pdf) -> list[str]:
             found.add(f"JavaScript ({where})")
         elif dictionary.get("/S") in FORBIDDEN_ACTIONS:
             found.add(f"{dictionary.get('/S')} action ({where})")
-        if "/EmbeddedFiles" in dictionary or "/EF" in dictionary:
+        if "/EmbeddedFiles" in dictionary or "/EF" in dictionary or dictionary.get("/Type") == Name.EmbeddedFile:
             found.add(f"embedded files ({where})")
         if "/AA" in dictionary:
             found.add(f"additional actions /AA ({where})")
