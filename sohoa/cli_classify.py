@@ -11,8 +11,9 @@ from typing import Optional
 import typer
 
 from schemas import DOC_TYPE_NAMES, Classification, DocType
+from schemas.codes import DossierNotFound, check_agency_code, check_date, check_dossier_code, check_maintenance
 from schemas.failures import SohoaFailure
-from sohoa.cli import JsonOption, _emit, _fail, app
+from sohoa.cli import JsonOption, PathInsideArchive, UnreadablePath, _emit, _fail, app, archive_data_paths, within
 from sohoa.settings import get_settings
 
 dossier_app = typer.Typer(no_args_is_help=True, help="Thông tin lưu trữ của hồ sơ / a dossier's archival fields.")
@@ -53,7 +54,7 @@ def classify(
         result = ocr_file(file, OcrOptions.from_settings(settings),
                           progress=lambda done, total: typer.echo(f"trang {done}/{total}", err=True))
     except SohoaFailure as failure:
-        _fail(str(failure), as_json)
+        _fail(failure, as_json)
     classification = classify_document(result, _current_model(settings), settings.classify_threshold)
     if as_json:
         _emit(classification_json(classification))
@@ -96,7 +97,7 @@ def label(
     try:
         document = label_document(catalog, store_from_settings(settings), doc_id, doc_type, who)
     except SohoaFailure as failure:
-        _fail(str(failure), as_json)
+        _fail(failure, as_json)
     finally:
         catalog.close()
     if as_json:
@@ -115,7 +116,7 @@ def retrain(
     try:
         outcome = run_retrain(force=force, settings=get_settings())
     except SohoaFailure as failure:
-        _fail(str(failure), as_json)
+        _fail(failure, as_json)
     if as_json:
         _emit(outcome)
     messages = {"trained": f"Đã huấn luyện mô hình {outcome['version']}",
@@ -124,11 +125,66 @@ def retrain(
     typer.echo(f"{messages[outcome['status']]} ({outcome['examples']} văn bản có nhãn)", err=True)
 
 
+class ExportTargetExists(SohoaFailure):
+    code = "export_target_exists"
+    vi = "Tệp đích đã có: sohoa không ghi đè nếu không có --force"
+    en = "The target file exists: sohoa does not overwrite it without --force"
+
+
+class SymlinkInPath(SohoaFailure):
+    code = "symlink_in_path"
+    vi = "Đường dẫn đích đi qua một liên kết tượng trưng (symlink): hãy ghi đường dẫn thật"
+    en = "The target path goes through a symbolic link: give the real path"
+
+
+def _check_export_target(out: Path, force: bool) -> Path:
+    """The absolute target of `export --out`: never through a symlink, never into sohoa's own data (SOHOA_HOME,
+    the store, the catalog, the inbox and backlog a watcher would take it from), an existing file only with
+    --force. Returns the path as written, made absolute (no component is a link, so it is the real one)."""
+    settings = get_settings()
+    target = Path.cwd() / out if not out.is_absolute() else out
+    try:
+        for component in [*reversed(target.parents), target]:
+            if component.is_symlink():
+                raise SymlinkInPath("--out")
+        resolved = target.resolve()
+        exists, is_file = resolved.exists(), resolved.is_file()
+    except OSError as error:  # a name too long, no permission to look: the reason, never the path
+        raise UnreadablePath(f"--out: {error.strerror or type(error).__name__}") from None
+    own = [settings.home_dir, settings.inbox_dir, settings.backlog_dir, *archive_data_paths(settings)]
+    if any(within(resolved, root) or within(root, resolved) for root in own):
+        raise PathInsideArchive("--out")
+    if exists and not is_file:
+        raise ExportTargetExists("--out: không phải tệp / not a file")
+    if exists and not force:
+        raise ExportTargetExists("--out")
+    return resolved
+
+
+def _write_replacing(target: Path, write) -> None:
+    """`write(path)` into a temporary file beside the target, then rename it over: the target is either the old
+    file or the whole new one, and a link put there meanwhile is replaced, not followed."""
+    import os
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(descriptor)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 @app.command()
 def export(
     dossier: str = typer.Argument(..., help="Mã hồ sơ / dossier code."),
     fmt: str = typer.Option("json", "--format", help="json hoặc xlsx."),
     out: Optional[Path] = typer.Option(None, "--out", help="Tệp ghi ra (json: mặc định stdout)."),
+    force: bool = typer.Option(False, "--force", help="Ghi đè tệp --out đã có / overwrite an existing --out file."),
+    as_json: bool = JsonOption,
 ) -> None:
     """Xuất mục lục hồ sơ (Nghị định 30/2020, Phụ lục VI) / export a dossier as JSON or an Excel sheet."""
     from classify import dossier as dossiers
@@ -138,22 +194,33 @@ def export(
         raise typer.BadParameter("--format là json hoặc xlsx")
     if fmt == "xlsx" and out is None:
         raise typer.BadParameter("--out là bắt buộc với xlsx / --out is required for xlsx")
+    # A failure goes to stdout as JSON when asked, or when stdout was to carry the JSON export.
+    failures_as_json = as_json or (fmt == "json" and out is None)
+    try:
+        dossier = check_dossier_code(dossier, "CODE")
+        target = _check_export_target(out, force) if out is not None else None
+    except SohoaFailure as failure:
+        _fail(failure, failures_as_json)
     catalog = Catalog.from_settings(get_settings())
     try:
         record, documents = dossiers.load(catalog, dossier)
     finally:
         catalog.close()
     if not documents:
-        _fail(f"hồ sơ {dossier} không có tài liệu nào trong danh mục", fmt == "json" and out is None)
+        _fail(DossierNotFound(f"{dossier}: không có tài liệu nào / has no documents"), failures_as_json)
     if fmt == "xlsx":
-        dossiers.export_xlsx(record, documents, out)
+        _write_replacing(target, lambda path: dossiers.export_xlsx(record, documents, path))
     else:
         payload = dossiers.export_json(record, documents)
-        if out is None:
+        text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+        if target is None:
             _emit(payload)
         else:
-            out.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    typer.echo(f"Đã xuất {len(documents)} văn bản của hồ sơ {dossier}" + (f" vào {out}" if out else ""), err=True)
+            _write_replacing(target, lambda path: path.write_text(text, encoding="utf-8"))
+    if as_json and target is not None:
+        _emit({"dossier": dossier, "out": str(target), "documents": len(documents)})
+    typer.echo(f"Đã xuất {len(documents)} văn bản của hồ sơ {dossier}" + (f" vào {target}" if target else ""),
+               err=True)
 
 
 @dossier_app.command("set")
@@ -173,10 +240,7 @@ def dossier_set(
     as_json: bool = JsonOption,
 ) -> None:
     """Đặt thông tin lưu trữ của hồ sơ / set a dossier's archival fields."""
-    from pydantic import ValidationError
-
     from classify import dossier as dossiers
-    from schemas.models import Retention
     from search import Catalog
     from storage import store_from_settings
 
@@ -185,19 +249,22 @@ def dossier_set(
         "rights": rights, "creator": creator, "language": language, "start_date": start_date,
         "end_date": end_date, "description": description}.items() if value is not None}
     try:
+        code = check_dossier_code(code, "CODE")
+        if "agency" in values:
+            values["agency"] = check_agency_code(values["agency"], "--agency")
         if "maintenance" in values:  # written as the decree writes it: "Vĩnh viễn" or "10 năm"
-            values["maintenance"] = Retention.model_validate(values["maintenance"]).label
+            values["maintenance"] = check_maintenance(values["maintenance"], "--maintenance")
         for name in ("start_date", "end_date"):
             if name in values:
-                values[name] = date.fromisoformat(values[name]).isoformat()
-    except (ValidationError, ValueError) as error:
-        _fail(str(error).splitlines()[0], as_json)
+                values[name] = check_date(values[name], f"--{name.replace('_', '-')}")
+    except SohoaFailure as failure:
+        _fail(failure, as_json)
     settings = get_settings()
     catalog = Catalog.from_settings(settings)
     try:
         updated = dossiers.set_fields(catalog, store_from_settings(settings), code, values)
     except SohoaFailure as failure:
-        _fail(str(failure), as_json)
+        _fail(failure, as_json)
     finally:
         catalog.close()
     if as_json:
@@ -211,11 +278,18 @@ def dossier_show(code: str = typer.Argument(..., help="Mã hồ sơ."), as_json:
     from classify import dossier as dossiers
     from search import Catalog
 
+    try:
+        code = check_dossier_code(code, "CODE")
+    except SohoaFailure as failure:
+        _fail(failure, as_json)
     catalog = Catalog.from_settings(get_settings())
     try:
-        record, _ = dossiers.load(catalog, code)
+        known = catalog.get_dossier(code) is not None
+        record, documents = dossiers.load(catalog, code)
     finally:
         catalog.close()
+    if not known and not documents:  # neither a document nor fields an archivist set: a typo, say so
+        _fail(DossierNotFound(code), as_json)
     payload = json.loads(record.model_dump_json())
     if as_json:
         _emit(payload)
