@@ -279,6 +279,8 @@ class _Ingest:
             document.events.append(Event(type=EventType.classified, agent=self.agent,
                                          detail=f"{document.doc_type.value} {document.classification.confidence}"))
             archive_path = run(archive_pdf_stage, ocr_done, workdir / "archive.pdf", label)
+            document.ordinal = _Ordinals.reserve(self.catalog, document)
+            label = _label(item, document.ordinal)
             stored = run(store_stage, self.store, document, source, archive_path, ocr_done.result, self.agent,
                          self.settings.lock_mode, label)
             if stored.duplicate:
@@ -305,12 +307,12 @@ class _Ingest:
 
 
 class _Ordinals:
-    """A document's ordinal names its folder `<dossier>.<ordinal>` in the store: its position among the inputs
-    of its dossier (files of a folder in name order), moved on to the next free one when another document of
-    the dossier holds it (a dossier's later files, dropped after its first ones were archived)."""
+    """A document's ordinal names its folder `<dossier>.<ordinal>` in the store. The number a document asks for is
+    its position among the inputs of its dossier (files of a folder in name order); the catalog then reserves it,
+    or the next one no other document holds (a dossier's later files, dropped after its first ones were archived,
+    or another ingest of the same dossier running at the same time), just before the document is stored."""
 
-    def __init__(self, catalog: Catalog):
-        self.catalog = catalog
+    def __init__(self):
         self.positions: dict[str, int] = {}
 
     def position(self, dossier: str | None) -> int | None:
@@ -319,15 +321,12 @@ class _Ordinals:
         self.positions[dossier] = self.positions.get(dossier, 0) + 1
         return self.positions[dossier]
 
-    def free(self, dossier: str | None, wanted: int | None, doc_id: str) -> int | None:
-        """`wanted`, or the next ordinal no other archived document of the dossier holds."""
-        if not dossier or wanted is None:
-            return wanted
-        holders = self.catalog.dossier_ordinals(dossier)
-        ordinal = wanted
-        while holders.get(ordinal, doc_id) != doc_id:
-            ordinal += 1
-        return ordinal
+    @staticmethod
+    def reserve(catalog: Catalog, document: Document) -> int | None:
+        """The ordinal `document` is stored under, taken atomically in the catalog (never read, then written)."""
+        if not document.dossier or document.ordinal is None:
+            return document.ordinal
+        return catalog.reserve_ordinal(document.dossier, document.ordinal, document.id)
 
 
 def ingest_paths(
@@ -350,7 +349,7 @@ def ingest_paths(
     inputs = expand_inputs(paths, dossier)
     # One file alone is read in this process: a clerk's one-page scan should not wait for workers to start.
     stages = _Ingest(agency, settings, store, catalog, run, read_ahead_pages=len(inputs) > 1)
-    ordinals = _Ordinals(catalog)
+    ordinals = _Ordinals()
     reports = []
 
     def prepare(item: IngestInput) -> DocumentReport | _Pending:
@@ -364,8 +363,6 @@ def ingest_paths(
         with closing(ahead):
             for index, (item, prepared) in enumerate(ahead, start=1):
                 if isinstance(prepared, _Pending):
-                    prepared.document.ordinal = ordinals.free(item.dossier, prepared.document.ordinal,
-                                                              prepared.document.id)
                     prepared = stages.finish(prepared)
                 reports.append(prepared)
                 if progress:

@@ -2,11 +2,20 @@
 
 The object store is the source of truth; everything here can be rebuilt from the stored meta.json and
 ocr.json files.
+
+Ordinals (the `.NNN` of a document's folder) are handed out by `reserve_ordinal`: a row per (dossier, ordinal)
+under a unique constraint, so two ingests of one dossier running at once (two processes, one catalog) can never
+take the same one. A catalog made before this table existed gets it, filled from its documents, when opened.
+
+SQLite failing under us (disk full, file unreadable, locked for too long) is a named failure (`disk_full`,
+`catalog_unavailable`), never a raw OperationalError with SQL in it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from pathlib import Path
 
 from collections.abc import Iterable, Iterator
@@ -21,15 +30,18 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     func,
+    inspect,
     select,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from schemas import Document, DocumentStatus, Dossier, SearchHit, SearchResult
+from schemas.failures import SohoaFailure
 from search import _index
 from search._query import match_expression, snippet
 
@@ -87,13 +99,98 @@ dossiers = Table(
 )
 
 
+# The ordinal each document of a dossier holds (its folder `<dossier>.<ordinal>`): one holder per ordinal, one
+# ordinal per document. Kept apart from `documents` because an ordinal is taken before the document is archived.
+ordinals = Table(
+    "ordinals",
+    metadata,
+    Column("dossier", String(64), primary_key=True),
+    Column("ordinal", Integer, primary_key=True),
+    Column("doc_id", String(64), nullable=False),
+    UniqueConstraint("doc_id", name="one_ordinal_per_document"),
+)
+
+
+class CatalogUnavailable(SohoaFailure):
+    code = "catalog_unavailable"
+    vi = "Không đọc/ghi được danh mục (catalog.db): tệp bị khoá, chỉ đọc, hỏng hoặc lỗi đĩa"
+    en = "The catalog (catalog.db) cannot be read or written: locked, read-only, damaged or a disk error"
+    retryable = True
+
+
+class DiskFull(CatalogUnavailable):
+    code = "disk_full"
+    vi = "Ổ đĩa chứa danh mục (catalog.db) đã đầy, không ghi được"
+    en = "The disk holding the catalog (catalog.db) is full; nothing could be written"
+    retryable = False  # it does not free itself in the seconds a retry waits
+
+
+# SQLite's primary result codes (the low byte of an extended one) that mean "the file or disk", not "the SQL".
+_SQLITE_IOERR = 10
+_SQLITE_FULL = 13
+_SQLITE_FILE_PROBLEMS = {3, 5, 6, 8, _SQLITE_IOERR, 11, _SQLITE_FULL, 14, 15, 26}
+# Less free space than this where the catalog lives, and an I/O error is the disk being full (SQLite says
+# SQLITE_FULL only for some writes: growing the WAL index on a full disk is an SQLITE_IOERR_SHMSIZE).
+_NEARLY_FULL_BYTES = 1024 * 1024
+
+
+def _disk_is_full(database: str) -> bool:
+    try:
+        found = os.statvfs(Path(database).parent)
+    except (OSError, AttributeError):  # no statvfs on Windows
+        return False
+    return found.f_bavail * found.f_frsize < _NEARLY_FULL_BYTES
+
+
+def _named_failure(context) -> None:
+    """SQLAlchemy's handle_error hook: the file-level SQLite errors become named failures (their message names
+    the SQLite code and the catalog file, never the SQL or its parameters); anything else (a bug) goes on as it
+    was."""
+    error = context.original_exception
+    code = getattr(error, "sqlite_errorcode", None)
+    if not isinstance(error, sqlite3.Error) or code is None or code & 0xFF not in _SQLITE_FILE_PROBLEMS:
+        return
+    name = getattr(error, "sqlite_errorname", None) or str(code)
+    database = (context.engine.url.database if context.engine is not None else "") or ""
+    if code & 0xFF == _SQLITE_FULL or (code & 0xFF == _SQLITE_IOERR and database and _disk_is_full(database)):
+        raise DiskFull(f"{database}: {name}") from None
+    raise CatalogUnavailable(f"{database}: {name}") from None
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets the web app read while an ingest writes; the busy timeout rides out short write locks.
+    # WAL lets the web app read while an ingest writes; the busy timeout rides out short write locks (set first:
+    # switching a new file to WAL takes a lock that another process opening it may hold).
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _keep_ordinal(connection, document: Document) -> None:
+    """An archived document's ordinal is its own (kept when the catalog is rebuilt from the store); a number
+    another document already holds is left to that one (`sohoa verify` reports the clash)."""
+    if document.dossier and document.ordinal is not None:
+        connection.execute(
+            sqlite_insert(ordinals)
+            .values(dossier=document.dossier, ordinal=document.ordinal, doc_id=document.id)
+            .on_conflict_do_nothing()
+        )
+
+
+def _backfill_ordinals(connection) -> None:
+    """A catalog from before `ordinals` existed: its documents' ordinals, from their stored model, earliest
+    arrival first (if two claim one number, the first keeps it)."""
+    ordinal = func.json_extract(documents.c.document, "$.ordinal")
+    rows = connection.execute(
+        select(documents.c.dossier, ordinal, documents.c.id)
+        .where(documents.c.dossier.is_not(None), ordinal.is_not(None))
+        .order_by(documents.c.received_at, documents.c.id)
+    ).all()
+    for dossier, number, doc_id in rows:
+        connection.execute(
+            sqlite_insert(ordinals).values(dossier=dossier, ordinal=int(number), doc_id=doc_id).on_conflict_do_nothing()
+        )
 
 
 class Catalog:
@@ -104,17 +201,27 @@ class Catalog:
         self.url = url
         self.engine: Engine = create_engine(url)
         event.listen(self.engine, "connect", _sqlite_pragmas)
-        for attempt in range(3):
-            try:
-                with self.engine.begin() as connection:
-                    metadata.create_all(connection)
-                    _index.create(connection)
-                break
-            except OperationalError as error:
-                # Two processes (two watchers) opening a new catalog at once: the other one created a table
-                # between our look and our CREATE; look again.
-                if "already exists" not in str(error) or attempt == 2:
-                    raise
+        event.listen(self.engine, "handle_error", _named_failure)
+        try:
+            self._prepare_schema()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _prepare_schema(self) -> None:
+        """Create what is missing, under the write lock taken first (BEGIN IMMEDIATE): processes opening one
+        catalog at once take turns instead of racing to create the same tables."""
+        with self.engine.connect() as connection:
+            if set(metadata.tables) | {"page_fts"} <= set(inspect(connection).get_table_names()):
+                return  # nothing to create: no write lock taken (a catalog on read-only media still opens)
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            had_ordinals = inspect(connection).has_table(ordinals.name)
+            metadata.create_all(connection)
+            _index.create(connection)
+            if not had_ordinals:
+                _backfill_ordinals(connection)
+            connection.commit()
 
     @classmethod
     def from_settings(cls, settings) -> "Catalog":
@@ -172,6 +279,7 @@ class Catalog:
                     ],
                 )
             _index.replace_pages(connection, document.id, document.title, page_texts)
+            _keep_ordinal(connection, document)
 
     def update_document(self, document: Document) -> None:
         """Replace the stored model of an archived document (new events, e.g. a repair), leaving its pages."""
@@ -217,12 +325,28 @@ class Catalog:
             found = [Document.model_validate(row.document) for row in rows]
         return sorted(found, key=lambda document: (document.ordinal or 10**6, document.received_at, document.id))
 
-    def dossier_ordinals(self, code: str) -> dict[int, str]:
-        """ordinal -> document id, for the documents of a dossier that have one (the folders they name)."""
-        ordinal = func.json_extract(documents.c.document, "$.ordinal")
-        with self.engine.connect() as connection:
-            rows = connection.execute(select(ordinal, documents.c.id).where(documents.c.dossier == code))
-            return {int(row[0]): row[1] for row in rows if row[0] is not None}
+    def reserve_ordinal(self, dossier: str, wanted: int, doc_id: str) -> int:
+        """The ordinal `doc_id` holds in `dossier`: the one it already has, else `wanted` or the next one no other
+        document holds, taken now. The unique constraint decides between two ingests choosing the same number at
+        the same moment; the loser looks again. An ordinal stays with its document (an ingest of the same bytes
+        that failed before gets its number back)."""
+        while True:
+            with self.engine.connect() as connection:
+                held = connection.execute(select(ordinals.c.ordinal).where(ordinals.c.doc_id == doc_id)).first()
+                if held is not None:
+                    return held.ordinal
+                taken = set(connection.execute(
+                    select(ordinals.c.ordinal).where(ordinals.c.dossier == dossier, ordinals.c.ordinal >= wanted)
+                ).scalars())
+            ordinal = wanted
+            while ordinal in taken:
+                ordinal += 1
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(ordinals.insert().values(dossier=dossier, ordinal=ordinal, doc_id=doc_id))
+                return ordinal
+            except IntegrityError:
+                continue  # another ingest took this ordinal (or reserved this document) since we looked
 
     def get_dossier(self, code: str) -> Dossier | None:
         with self.engine.connect() as connection:
@@ -264,6 +388,7 @@ class Catalog:
                 connection.execute(page_text.delete().where(page_text.c.doc_id == doc_id))
                 _index.delete(connection, doc_id)
                 connection.execute(documents.delete().where(documents.c.id == doc_id))
+                connection.execute(ordinals.delete().where(ordinals.c.doc_id == doc_id))
         return removed
 
     def record_audit(self, report: dict) -> None:
