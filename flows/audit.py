@@ -32,6 +32,11 @@ class FixityProblems(SohoaFailure):
     en = "The fixity audit found missing, corrupt or orphaned objects in the archive"
 
 
+# The kinds of issue an audit report lists, in the order `sohoa verify` prints them.
+ISSUE_KINDS = ("missing", "corrupt", "orphaned", "not_in_catalog", "catalog_mismatch", "duplicate_ordinal",
+               "leftover_temporary")
+
+
 def run_audit(
     *,
     sample_pct: float = 100.0,
@@ -80,7 +85,9 @@ def summary(report: AuditReport | dict) -> str:
     return (
         f"{data['checked']} checked, {data['ok']} ok; missing {len(data['missing'])}, corrupt {len(data['corrupt'])},"
         f" orphaned {len(data['orphaned'])}, not in catalog {len(data['not_in_catalog'])}, catalog mismatch "
-        f"{len(data['catalog_mismatch'])}; repaired {len(data['repaired'])}; problems left {data['problems']}"
+        f"{len(data['catalog_mismatch'])}, duplicate ordinal {len(data.get('duplicate_ordinal', []))}, leftover "
+        f"temporary {len(data.get('leftover_temporary', []))}; repaired {len(data['repaired'])}; "
+        f"problems left {data['problems']}"
     )
 
 

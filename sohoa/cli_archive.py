@@ -20,7 +20,7 @@ def verify(
     as_json: bool = JsonOption,
 ) -> None:
     """Kiểm tra toàn vẹn kho lưu trữ (SHA-256) / fixity audit; exit 1 if problems remain."""
-    from flows.audit import run_audit, summary
+    from flows.audit import ISSUE_KINDS, run_audit, summary
 
     try:
         report = run_audit(sample_pct=sample, repair=repair, settings=get_settings())
@@ -30,7 +30,7 @@ def verify(
     if as_json:
         _emit(payload)
     else:
-        for name in ("missing", "corrupt", "orphaned", "not_in_catalog", "catalog_mismatch"):
+        for name in ISSUE_KINDS:
             for issue in payload[name]:
                 state = "đã sửa / repaired" if issue["repaired"] else name
                 typer.echo(f"{state:20} {issue['store']}  {issue['key']}  {issue['detail']}")

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 from urllib.parse import quote, unquote
 
 from schemas.failures import SohoaFailure
@@ -26,6 +26,9 @@ MAX_SEGMENT_BYTES = 250  # a file name holds 255 bytes; the folder sidecar adds 
 MAX_METADATA_BYTES = 2048  # the S3 limit for user metadata (keys + values as sent)
 SHA256_METADATA_KEY = "sha256"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# A write's temporary object untouched for this long belongs to a run that was killed: no write of the archive
+# stalls for an hour between two chunks, so removing it cannot pull a file from under a running ingest.
+LEFTOVER_AGE_SECONDS = 3600.0
 
 _METADATA_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
 _CONTENT_TYPE = re.compile(r"[\x21-\x7e][\x20-\x7e]*")
@@ -248,6 +251,16 @@ class HashingReader:
         return self._hash.hexdigest()
 
 
+class Leftover(NamedTuple):
+    """A temporary object an interrupted write left behind (a folder store's `.tmp-*` file, an S3 multipart upload
+    never completed): no key, no listing shows it, yet it takes space."""
+
+    name: str  # where it is, for the report (a path under the store, or the key of the upload)
+    age_seconds: float
+    size: int | None = None
+    handle: str = ""  # what the backend needs to remove it (an S3 upload id)
+
+
 def sha256_of_stream(stream: BinaryIO) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -392,6 +405,15 @@ class ObjectStore(ABC):
         if found is not None and found.lock is not None and found.lock.active():
             raise RetentionLocked(f"{self.url} {key}: {_describe_lock(found.lock)}")
         self._delete(key)
+
+    def leftovers(self, older_than: float = LEFTOVER_AGE_SECONDS) -> list[Leftover]:
+        """Temporary objects of interrupted writes untouched for `older_than` seconds (none, unless the backend
+        has such things)."""
+        return []
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        """Remove one temporary object `leftovers` named."""
+        raise NotImplementedError(f"{type(self).__name__} leaves no temporary objects")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"

@@ -8,6 +8,11 @@ catalog), on every copy (the primary and its replicas); damaged or missing copie
   object metadata), or meta.json does not parse
 - orphaned: an object no meta.json accounts for (an interrupted ingest, a stray upload); never deleted here
 - not_in_catalog / catalog_mismatch: the store and the catalog disagree (`sohoa reindex` or --repair fix it)
+- duplicate_ordinal: two documents of one dossier claim the same ordinal (`<dossier>.<NNN>`), as two ingests running
+  at once could do before ordinals were reserved in the catalog; one issue per document after the earliest, which
+  keeps the number. Never renumbered here: that is an archivist's decision.
+- leftover_temporary: a temporary object of a write that was killed (a folder's `.tmp-*` file, an S3 multipart
+  upload never completed) an hour old or more; --repair removes it.
 
 With `repair`, a missing or corrupt copy is rewritten from a copy that checks out (the original with the lock
 meta.json records), and a `verified` event naming the repair is appended to the document's meta.json on every
@@ -31,7 +36,14 @@ from pydantic import BaseModel, Field, ValidationError, computed_field
 from schemas import Document, Event, EventType, StoredObject
 from storage import layout
 from storage.archive import put_meta
-from storage.base import CHUNK_SIZE, ObjectNotFound, StorageError, StorageUnavailable, sha256_of_stream
+from storage.base import (
+    CHUNK_SIZE,
+    LEFTOVER_AGE_SECONDS,
+    ObjectNotFound,
+    StorageError,
+    StorageUnavailable,
+    sha256_of_stream,
+)
 
 
 class FixityIssue(BaseModel):
@@ -60,10 +72,13 @@ class AuditReport(BaseModel):
     orphaned: list[FixityIssue] = Field(default_factory=list)
     not_in_catalog: list[FixityIssue] = Field(default_factory=list)
     catalog_mismatch: list[FixityIssue] = Field(default_factory=list)
+    duplicate_ordinal: list[FixityIssue] = Field(default_factory=list)
+    leftover_temporary: list[FixityIssue] = Field(default_factory=list)
     repaired_documents: list[str] = Field(default_factory=list)
 
     def issues(self) -> list[FixityIssue]:
-        return [*self.missing, *self.corrupt, *self.orphaned, *self.not_in_catalog, *self.catalog_mismatch]
+        return [*self.missing, *self.corrupt, *self.orphaned, *self.not_in_catalog, *self.catalog_mismatch,
+                *self.duplicate_ordinal, *self.leftover_temporary]
 
     @computed_field
     @property
@@ -157,8 +172,10 @@ def audit(
     repair: bool = False,
     agent: str = "",
     rng: random.Random | None = None,
+    leftover_age_seconds: float = LEFTOVER_AGE_SECONDS,
 ) -> tuple[AuditReport, list[Document]]:
-    """Audit every copy of `store`; return the report and the documents whose meta.json a repair changed."""
+    """Audit every copy of `store`; return the report and the documents whose meta.json a repair changed.
+    Temporary objects younger than `leftover_age_seconds` are taken for writes still running and left alone."""
     copies = list(getattr(store, "copies", [store]))
     report = new_report([copy.url for copy in copies], sample_pct)
     rng = rng or random.Random()
@@ -174,6 +191,7 @@ def audit(
     covered_prefixes: set[str] = set()  # folders of documents not re-hashed: their keys count as accounted for
     seen_ids: set[str] = set()
     changed: list[Document] = []
+    ordinal_claims: dict[tuple[str, int], list[tuple[Document, str]]] = {}
 
     for meta_key in meta_keys:
         prefix = meta_key.rpartition("/")[0] + "/"
@@ -191,6 +209,8 @@ def audit(
             continue
         document = reference.document
         seen_ids.add(document.id)
+        if document.dossier and document.ordinal is not None:
+            ordinal_claims.setdefault((document.dossier, document.ordinal), []).append((document, meta_key))
         expected = {role: stored for role, stored in document.objects.items()}
         referenced.add(meta_key)
         referenced.update(stored.key for stored in expected.values())
@@ -236,6 +256,9 @@ def audit(
             if key.rpartition("/")[0] + "/" in covered_prefixes:
                 continue
             report.orphaned.append(FixityIssue(key=key, store=copy.url, detail="no meta.json lists it"))
+    _report_duplicate_ordinals(report, ordinal_claims, copies[0].url)
+    for copy in copies:
+        _report_leftovers(report, copy, leftover_age_seconds, repair)
     if catalog is not None:
         for doc_id in sorted(set(catalog) - seen_ids):
             keys, _ = catalog[doc_id]
@@ -245,6 +268,38 @@ def audit(
             )
     report.finished_at = datetime.now(timezone.utc)
     return report, changed
+
+
+def _report_duplicate_ordinals(report: AuditReport, claims: dict, store_url: str) -> None:
+    for (dossier, ordinal), holders in sorted(claims.items()):
+        if len(holders) < 2:
+            continue
+        holders.sort(key=lambda held: (held[0].received_at, held[0].id))
+        first, first_key = holders[0]
+        for document, meta_key in holders[1:]:
+            report.duplicate_ordinal.append(
+                FixityIssue(key=meta_key, store=store_url, document=document.id, role=layout.META,
+                            detail=f"ordinal {ordinal} of dossier {dossier} is also held by document {first.id} "
+                                   f"({first_key})")
+            )
+
+
+def _report_leftovers(report: AuditReport, copy, older_than: float, repair: bool) -> None:
+    """Temporary objects of killed writes on one copy; removed with `repair` (nothing refers to them)."""
+    for leftover in copy.leftovers(older_than):
+        issue = FixityIssue(key=leftover.name, store=copy.url,
+                            detail=f"temporary object of an interrupted write, {leftover.age_seconds / 3600:.1f} h old")
+        if repair:
+            try:
+                copy.remove_leftover(leftover)
+            except StorageUnavailable:
+                raise
+            except StorageError as error:
+                issue.detail += f"; removal failed: {error}"
+            else:
+                issue.repaired = True
+                issue.detail += "; removed"
+        report.leftover_temporary.append(issue)
 
 
 def _compare_with_catalog(report: AuditReport, entry, document: Document, meta_key: str) -> None:

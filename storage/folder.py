@@ -2,7 +2,8 @@
 
 Every write goes to a hidden temp file in the target's directory, is fsynced, then renamed over the real name, so
 a crash leaves either the old object or the new one, never half of one. Hidden names (leading '.') are the store's
-own: keys may not contain them and listings skip them.
+own: keys may not contain them and listings skip them. A temp file a killed process left (`.tmp-*`) is listed by
+`leftovers` once it is an hour old, and removed by `sohoa verify --repair`.
 
 Retention: a locked object (an original) is made read-only (mode 0444) and its lock kept in the sidecar; the
 store refuses to delete or replace it while the lock holds (storage.base). A folder cannot stop root or someone
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +26,9 @@ from storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
     SHA256_METADATA_KEY,
+    LEFTOVER_AGE_SECONDS,
     HashingReader,
+    Leftover,
     ObjectNotFound,
     ObjectStore,
     StorageError,
@@ -32,6 +36,7 @@ from storage.base import (
 
 META_DIR = ".meta"
 READ_ONLY = 0o444
+TEMP_PREFIX = ".tmp-"
 
 
 class FolderStore(ObjectStore):
@@ -150,6 +155,34 @@ class FolderStore(ObjectStore):
                     keys.append(key)
         return iter(sorted(keys))
 
+    def leftovers(self, older_than: float = LEFTOVER_AGE_SECONDS) -> list[Leftover]:
+        """`.tmp-*` files (objects and sidecars) whose write stopped `older_than` seconds ago or more."""
+        found = []
+        now = time.time()
+        for directory, _subdirectories, files in os.walk(self.root):
+            for name in files:
+                if not name.startswith(TEMP_PREFIX):
+                    continue
+                path = Path(directory) / name
+                try:
+                    stat = path.lstat()
+                except FileNotFoundError:
+                    continue  # its write just finished (renamed) or failed (removed)
+                age = now - stat.st_mtime
+                if age >= older_than:
+                    found.append(Leftover(path.relative_to(self.root).as_posix(), age, stat.st_size))
+        return sorted(found)
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        path = self.root / leftover.name
+        # Only ever a temp file of this store: a name from anywhere else is refused, never unlinked.
+        if not path.name.startswith(TEMP_PREFIX) or ".." in Path(leftover.name).parts:
+            raise ValueError(f"not a temporary file of this store: {leftover.name!r}")
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            raise StorageError(f"{self.url} {leftover.name}: cannot remove: {error}") from error
+
     def _delete(self, key: str) -> None:
         try:
             self._object_path(key).unlink(missing_ok=True)
@@ -163,7 +196,8 @@ class FolderStore(ObjectStore):
 def _temp_beside(target: Path) -> Path:
     """A hidden, unique name in the target's own directory (os.replace is only atomic within one filesystem)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    return target.with_name(f".tmp-{uuid.uuid4().hex}")  # not derived from the name: that may already be 250 bytes
+    # Not derived from the name: that may already be 250 bytes.
+    return target.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}")
 
 
 def _fsync_directory(directory: Path) -> None:

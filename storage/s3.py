@@ -7,6 +7,10 @@ credentials.
 Buckets are created with Object Lock (which implies versioning). A locked write carries its retention (mode and
 retain-until date) and/or legal hold in the PUT itself, so no unlocked moment exists; the server then refuses to
 delete that version. A plain DELETE would only add a delete marker, so the store refuses it while the lock holds.
+
+A large object goes up as a multipart upload; a process killed in the middle leaves the upload open, its parts
+taking space on the server though no listing of keys shows them. `leftovers` names those uploads (an hour old or
+more) and `sohoa verify --repair` aborts them.
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ from minio.retention import Retention as S3Retention
 from minio.sse import SseS3
 from minio.versioningconfig import ENABLED, SUSPENDED, VersioningConfig
 
+from schemas.failures import SohoaFailure
 from schemas.models import ObjectLock, StoredObject
 from storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
     SHA256_METADATA_KEY,
+    LEFTOVER_AGE_SECONDS,
     HashingReader,
+    Leftover,
     LockUnavailable,
     ObjectNotFound,
     ObjectStore,
@@ -51,6 +58,17 @@ _TRANSIENT_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestT
 _BUCKET_ALREADY_OURS = {"BucketAlreadyOwnedByYou"}
 _NO_LOCK_CONFIG = {"ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"}
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+
+
+class EndpointWithCredentials(SohoaFailure):
+    """The endpoint was written `http://key:secret@host`: refused, so the secret never reaches a message or a log
+    (minio's own error would quote the endpoint whole)."""
+
+    code = "s3_endpoint_credentials"
+    vi = ("Địa chỉ máy chủ S3 (SOHOA_S3_ENDPOINT) không được chứa tài khoản, mật khẩu; hãy đặt chúng trong "
+          "SOHOA_S3_ACCESS_KEY và SOHOA_S3_SECRET_KEY")
+    en = ("The S3 endpoint (SOHOA_S3_ENDPOINT) must not carry credentials; put them in SOHOA_S3_ACCESS_KEY and "
+          "SOHOA_S3_SECRET_KEY")
 
 
 class S3Store(ObjectStore):
@@ -203,6 +221,38 @@ class S3Store(ObjectStore):
                 if error.code != "NoSuchBucket":
                     raise
 
+    def leftovers(self, older_than: float = LEFTOVER_AGE_SECONDS) -> list[Leftover]:
+        """Multipart uploads begun `older_than` seconds ago or more and never completed nor aborted."""
+        found = []
+        now = datetime.now(timezone.utc)
+        key_marker = None
+        with self._translated_errors("list uploads", ""):
+            while True:
+                try:
+                    # minio has no public call for this S3 API (ListMultipartUploads).
+                    page = self._client._list_multipart_uploads(self.bucket, key_marker=key_marker)
+                except S3Error as error:
+                    if error.code == "NoSuchBucket":
+                        return []
+                    raise
+                for upload in page.uploads:
+                    started = upload.initiated_time or now
+                    age = (now - started).total_seconds()
+                    if age >= older_than:
+                        found.append(Leftover(upload.object_name, age, None, upload.upload_id or ""))
+                if not page.is_truncated or not page.next_key_marker or page.next_key_marker == key_marker:
+                    break
+                key_marker = page.next_key_marker
+        return sorted(found)
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        with self._translated_errors("abort upload", leftover.name):
+            try:
+                self._client._abort_multipart_upload(self.bucket, leftover.name, leftover.handle)
+            except S3Error as error:
+                if error.code != "NoSuchUpload":
+                    raise
+
     # ---- helpers -----------------------------------------------------------------------------------------------
 
     def _ensure_bucket(self) -> None:
@@ -303,11 +353,26 @@ def _lock_from_headers(headers) -> ObjectLock | None:
     return ObjectLock(mode=mode.upper() if mode else None, retain_until=retain_until, legal_hold=legal_hold)
 
 
+def _without_secret(endpoint: str) -> str:
+    """The endpoint as it may be shown: a password in it replaced by ***, a lone user part (perhaps a token) too.
+    Everything before the last '@' is taken for credentials, since a password may hold '/' or '@' itself."""
+    scheme, separator, rest = endpoint.rpartition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not at:
+        return endpoint
+    user, colon, _secret = userinfo.partition(":")
+    shown = f"{user}:***" if colon and "/" not in user else "***"
+    return f"{scheme}{separator}{shown}@{host}"
+
+
 def _split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:
     """Accept "host:port" (the documented form) and also "http(s)://host:port" as people paste it."""
     endpoint = endpoint.strip()
     if not endpoint:
         raise ValueError("an s3:// store needs an endpoint (host:port, SOHOA_S3_ENDPOINT)")
+    masked = _without_secret(endpoint)
+    if masked != endpoint:
+        raise EndpointWithCredentials(masked)
     if endpoint.startswith("https://"):
         return endpoint.removeprefix("https://").rstrip("/"), True
     if endpoint.startswith("http://"):
