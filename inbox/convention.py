@@ -4,7 +4,13 @@ The convention clerks follow (README, "Thư mục nhận hồ sơ / The inbox"):
 
     INBOX/<agency code>/<dossier code>/<files>     a dossier folder: its files are the documents of that dossier
     INBOX/<agency code>/<dossier code>…<ext>       a loose file whose name starts with a dossier code
+    INBOX/<dossier code>/<files>                   a dossier folder put straight in the inbox: that dossier, of the
+                                                   agency its code starts with
     anything else                                  a new dossier of its own, with an id made from the file's bytes
+
+The agency comes from the folder, and only the folder's agency writes into a dossier: inside
+`INBOX/<agency>/`, a file or folder whose dossier code starts with another agency's code is refused
+(`AgencyMismatch`, quarantined), never joined to that dossier.
 
 Names a scanner or an office program leaves while it is still writing, or keeps for itself, are never taken.
 Pure functions of paths: nothing here touches the disk, so the rules are tested on their own.
@@ -15,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
+
+from schemas.failures import SohoaFailure
 
 # Agency codes are 13 characters, e.g. 000.00.00.H30 (UBND tỉnh Hậu Giang), 000.00.04.G14.
 _AGENCY = r"\d{3}\.\d{2}\.\d{2}\.[A-Za-z]\d{2}"
@@ -31,6 +39,14 @@ _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload")
 _IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
 
 GENERATED_PREFIX = "auto-"
+
+
+class AgencyMismatch(SohoaFailure):
+    code = "agency_mismatch"
+    vi = ("Mã hồ sơ thuộc cơ quan khác với thư mục cơ quan chứa tệp; không ghép vào hồ sơ đó. Chuyển tệp vào thư mục "
+          "của đúng cơ quan, hoặc sửa tên")
+    en = ("The dossier code belongs to another agency than the agency folder holding the file; it is not joined to "
+          "that dossier. Move the file to the right agency's folder, or fix its name")
 
 
 def is_ignored(path: PurePath | str) -> bool:
@@ -71,6 +87,8 @@ class Placement:
     # Files with the same group are ingested together, in name order, so their ordinals follow that order.
     group: tuple[str, ...]
     ignored: bool = False
+    # Set when the file must not be taken into any dossier at all: it is quarantined with this failure.
+    refusal: type[SohoaFailure] | None = None
 
 
 def _underlying_name(name: str) -> str:
@@ -104,8 +122,23 @@ def place(relative: PurePath | str) -> Placement:
     agency = agency_code(parts[0]) if len(parts) >= 2 else None
     if agency and len(parts) >= 3:
         dossier = _canonical_dossier(parts[1])
-        return Placement(agency, dossier, ("dossier", agency, dossier), ignored)
+        return _dossier_placement(agency, dossier, relative, name, ignored)
     if agency and len(parts) == 2 and (dossier := dossier_code_prefix(name)):
-        return Placement(agency, dossier, ("dossier", agency, dossier), ignored)
+        return _dossier_placement(agency, dossier, relative, name, ignored)
+    if len(parts) >= 2 and (dossier := _canonical_dossier(parts[0])) == dossier_code_prefix(parts[0]):
+        # A dossier folder straight in the inbox: its code names its agency (README, the inbox).
+        return Placement(dossier[:_AGENCY_LENGTH], dossier, ("dossier", dossier[:_AGENCY_LENGTH], dossier), ignored)
     # Anything else is a dossier of its own; the agency is kept when the folder gave one.
     return Placement(agency, None, ("file", *parts[:-1], name), ignored)
+
+
+_AGENCY_LENGTH = len("000.00.00.H33")
+
+
+def _dossier_placement(agency: str, dossier: str, relative: PurePath, name: str, ignored: bool) -> Placement:
+    """The file joins `dossier`, unless that code starts with another agency's code than its folder's: then it
+    is refused on its own (each such file is quarantined, none joins the other agency's dossier)."""
+    named = dossier_code_prefix(dossier)
+    if named is not None and named[:_AGENCY_LENGTH] != agency:
+        return Placement(agency, dossier, ("refused", *relative.parts[:-1], name), ignored, AgencyMismatch)
+    return Placement(agency, dossier, ("dossier", agency, dossier), ignored)

@@ -5,6 +5,10 @@ scan, and the inbox is scanned again every `rescan_seconds` anyway, because a ne
 no events for files written by other machines. The files of one dossier are claimed and ingested together, in
 name order, so their ordinals follow that order. The ingest function is given (flows.dispatch.run_ingest in
 production): this package never imports `flows`.
+
+Only regular files are ever opened or given to the ingest. A link, FIFO, socket or device in the inbox is claimed
+and quarantined as itself (`not_a_regular_file`) without being opened, so nothing outside the inbox is read and
+nothing blocks; a file whose dossier code names another agency than its folder is quarantined (`agency_mismatch`).
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Protocol
 
 from inbox.claims import (
-    EMPTY_FILE_FACTOR, Claim, ClaimRefused, Signature, StabilityTracker, WorkerClaims, default_worker_name,
-    prune_empty_folders, scan_files,
+    EMPTY_FILE_FACTOR, PROCESSING, Claim, ClaimRefused, Signature, StabilityTracker, WorkerClaims,
+    default_worker_name, prune_empty_folders, scan_entries,
 )
-from inbox.convention import generated_dossier_id, in_ignored_folder, place
+from inbox.convention import dossier_code_prefix, generated_dossier_id, in_ignored_folder, place
 from inbox.outcome import QUARANTINE, failure_text, mark_done, quarantine
+from inbox.safe_paths import open_folder
 from schemas import DocumentReport, DocumentStatus
-from schemas.checksums import sha256_of_file
+from schemas.checksums import NotARegularFile, sha256_of_regular_file
 from schemas.failures import SohoaFailure
 
 log = logging.getLogger("sohoa.inbox")
@@ -61,6 +66,7 @@ class Group:
     dossier: str | None  # None: generated from the first file's bytes once claimed
     files: list[PurePosixPath] = field(default_factory=list)  # in name order
     waiting: bool = False  # a file of it (or a .part still growing) is not stable yet
+    refusal: type[SohoaFailure] | None = None  # set: never ingested, each file quarantined with this failure
 
 
 @dataclass
@@ -88,11 +94,19 @@ class SweepSummary:
 def group_files(files: dict[PurePosixPath, Signature] | list[PurePosixPath],
                 is_stable: Callable[[PurePosixPath], bool]) -> list[Group]:
     """Group inbox files by dossier. A group waits while any of its files, ignored ones included (a `.part` still
-    growing), is not stable. Groups with nothing to take (only ignored files) are left out."""
+    growing), is not stable. Groups with nothing to take (only ignored files) are left out. An entry that is not a
+    regular file (signature `regular=False`) is a refused group of its own, never waiting: it will not change into
+    a document by waiting, and must not hold its dossier back."""
     groups: dict[tuple[str, ...], Group] = {}
     for relative in sorted(files):
         placement = place(relative)
-        group = groups.setdefault(placement.group, Group(placement.group, placement.agency, placement.dossier))
+        if isinstance(files, dict) and not files[relative].regular:
+            if not placement.ignored:  # an ignored name is never taken, whatever it is
+                key = ("not_regular", *relative.parts)
+                groups[key] = Group(key, placement.agency, placement.dossier, [relative], refusal=NotARegularFile)
+            continue
+        group = groups.setdefault(placement.group, Group(placement.group, placement.agency, placement.dossier,
+                                                         refusal=placement.refusal))
         group.waiting = group.waiting or not is_stable(relative)
         if not placement.ignored:
             group.files.append(relative)
@@ -115,7 +129,6 @@ class InboxWorker:
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._paused_until = 0.0
-        self.in_ingest = False  # a second stop signal abandons the dossier only while it is being ingested
 
     def __enter__(self) -> "InboxWorker":
         self.inbox.mkdir(parents=True, exist_ok=True)
@@ -146,7 +159,7 @@ class InboxWorker:
 
     def scan(self) -> tuple[list[Group], list[Group]]:
         """Scan the inbox: (groups complete and ready to take, groups still waiting for a file to settle)."""
-        files = scan_files(self.inbox)
+        files = scan_entries(self.inbox)
         self.tracker.observe(files)
         groups = group_files(files, self.tracker.is_stable)
         return [group for group in groups if not group.waiting], [group for group in groups if group.waiting]
@@ -184,12 +197,23 @@ class InboxWorker:
             return summary
         settled: set[Path] = set()
         try:
-            dossier = group.dossier or generated_dossier_id(sha256_of_file(claims[0].path))
+            if group.refusal is not None:
+                for claim in claims:
+                    self._refuse(claim, group, summary)
+                    settled.add(claim.path)
+                    self.claims.settled(claim)
+                self._tidy(claims)
+                return summary
+            try:
+                dossier = group.dossier or generated_dossier_id(self._sha256_of_claim(claims[0]))
+            except OSError as error:  # swapped for a link or a FIFO since it was claimed, or gone: not read
+                log.warning("Một tệp không đọc được khi nhận (%s); trả lại hộp thư đến để xét lại",
+                            getattr(error, "code", type(error).__name__))
+                return summary
             summary.dossiers = 1
             started = self._clock()
             log.info("Nhận hồ sơ %s (cơ quan %s): %d tệp", dossier, group.agency or "mặc định", len(claims))
             try:
-                self.in_ingest = True
                 reports = self.ingest([str(claim.path) for claim in claims], dossier=dossier, agency=group.agency)
             except Exception as error:  # the archive or the catalog is unreachable, or a bug: no file's fault
                 # A named failure says what it is; anything else is named by its type only (its text may hold
@@ -202,8 +226,6 @@ class InboxWorker:
                 summary.errors = len(claims)
                 self._pause()
                 return summary
-            finally:
-                self.in_ingest = False
             if len(reports) != len(claims):
                 log.error("Hồ sơ %s: %d báo cáo cho %d tệp; tệp không có báo cáo được trả lại hộp thư đến",
                           dossier, len(reports), len(claims))
@@ -219,6 +241,40 @@ class InboxWorker:
                 if claim.path not in settled and self.claims.release(claim) is not None:
                     summary.released += 1
         return summary
+
+    def _sha256_of_claim(self, claim: Claim) -> str:
+        """The claimed file's SHA-256, opened through our own folders without following any link, and only if it
+        is a regular file (NotARegularFile otherwise)."""
+        parts = (PROCESSING, self.worker, *claim.relative.parts)
+        with open_folder(self.inbox, parts[:-1]) as folder:
+            return sha256_of_regular_file(parts[-1], dir_fd=folder)
+
+    def _refuse(self, claim: Claim, group: Group, summary: SweepSummary) -> None:
+        """Quarantine a claimed entry that is taken into no dossier (not a regular file, another agency's code);
+        it is moved as itself and never opened."""
+        failure = group.refusal()
+        where = f"Hồ sơ {group.dossier}" if group.dossier else "Một mục trong hộp thư đến"
+        report = DocumentReport(id=None, dossier=group.dossier, source=claim.relative.name,
+                                status=DocumentStatus.quarantined, error=str(failure))
+        try:
+            quarantine(self.inbox, claim.path, claim.relative, report, agency=group.agency, worker=self.worker)
+        except OSError as error:
+            self._not_moved(claim, where, error, summary)
+            return
+        summary.quarantined += 1
+        log.warning("%s (cơ quan %s): bị cách ly, không xử lý — %s: %s / %s (xem %s/)", where,
+                    group.agency or "mặc định", failure.code, failure.vi, failure.en, QUARANTINE)
+
+    def _not_moved(self, claim: Claim, where: str, error: OSError, summary: SweepSummary) -> None:
+        """A claimed file could not be moved on: back to the inbox with it if it is still ours, and say honestly
+        where it is."""
+        reason = getattr(error, "code", None) or type(error).__name__
+        if self.claims.release(claim) is not None:
+            summary.released += 1
+            log.error("%s: không chuyển được tệp sau khi xử lý (%s); đã trả lại hộp thư đến", where, reason)
+        else:
+            log.error("%s: không chuyển được tệp sau khi xử lý (%s); tệp không còn trong %s/%s (đã được tiến trình "
+                      "khác nhận, hoặc xem %s/)", where, reason, PROCESSING, self.worker, QUARANTINE)
 
     def _settle(self, claim: Claim, report: DocumentReport, ordinal: int, count: int, dossier: str,
                 agency: str | None, summary: SweepSummary) -> None:
@@ -252,16 +308,16 @@ class InboxWorker:
         except OSError as error:
             # Cannot move it on (the share went away, or our claim was taken over while we looked dead): back to
             # the inbox with it if it is still ours; taken again, it is found in the archive as a duplicate.
-            log.error("%s: không chuyển được tệp sau khi xử lý (%s); trả lại hộp thư đến", where,
-                      type(error).__name__)
-            self.claims.release(claim)
-            summary.released += 1
+            self._not_moved(claim, where, error, summary)
 
     def _tidy(self, claims: list[Claim]) -> None:
         """Remove a dossier folder the watcher emptied (never an agency folder: those are set up for clerks)."""
         for claim in claims:
-            if len(claim.relative.parts) >= 3:
-                prune_empty_folders(self.inbox / claim.relative.parent, self.inbox / claim.relative.parts[0])
+            parts = claim.relative.parts
+            if len(parts) >= 3:
+                prune_empty_folders(self.inbox / claim.relative.parent, self.inbox / parts[0])
+            elif len(parts) == 2 and dossier_code_prefix(parts[0]) == parts[0].upper():  # one at the inbox root
+                prune_empty_folders(self.inbox / parts[0], self.inbox)
 
     def _pause(self) -> None:
         """The archive failed us: let it recover before the next dossier costs OCR time for nothing."""

@@ -79,7 +79,8 @@ def watch(
     worker = inbox_worker(inbox or settings.inbox_dir, settings)
 
     def on_signal(signum, _frame) -> None:
-        if worker.stopping and worker.in_ingest:
+        # A second signal ends the process now, whatever step it is in: none may keep a stopped service waiting.
+        if worker.stopping:
             _stop_now(worker)
         log.info("Nhận tín hiệu dừng (%s): xử lý xong hồ sơ đang làm rồi thoát; gửi lần nữa để dừng ngay",
                  signal.Signals(signum).name)
