@@ -1,6 +1,6 @@
 """Classification and field extraction measured (issue 5): type accuracy, confusions, field exact-match rates.
 
-The labelled set (`sohoa.labelled`: every document type, generated and laid out like the OCR samples) is
+The labelled set (`samples.labelled`: every document type, generated and laid out like the OCR samples) is
 committed already OCR'd under bench/eval_set/ as JSON Lines, one document a line, so the evaluation itself
 needs no Tesseract and takes seconds:
     clean-200dpi.jsonl     rendered at 200 dpi, not degraded
@@ -68,7 +68,7 @@ def _ocr_one(path: Path) -> str:
 
 
 def build(jobs: int) -> None:
-    from sohoa.labelled import render_labelled_set
+    from samples.labelled import render_labelled_set
 
     EVAL_DIR.mkdir(parents=True, exist_ok=True)
     for name, (dpi, degrade) in SETS.items():
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {machine()}")
     if args.build:
         build(args.jobs)
-    print(f"Set: sohoa.labelled seed {SEED}, {PER_TYPE} per type + 4 khac; classifier classify.classify_text")
+    print(f"Set: samples.labelled seed {SEED}, {PER_TYPE} per type + 4 khac; classifier classify.classify_text")
     results = []
     for name in SETS:
         if not (EVAL_DIR / f"{name}.jsonl").is_file():

@@ -33,7 +33,7 @@ from PIL import Image
 
 from _cer import Score
 from memory_200_pages import ImagePdfWriter
-from sohoa.settings import Settings
+from schemas.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -106,7 +106,7 @@ def page_images(path: Path, outdir: Path) -> list[Path]:
 
 
 def render_set(work: Path, dpi: int, degrade: bool, seed: int) -> list[Doc]:
-    from sohoa.samples import render_dossier
+    from samples.dossier import render_dossier
 
     tag = f"{'degraded' if degrade else 'clean'}-{dpi}dpi-seed{seed}"
     outdir = work / tag

@@ -1,12 +1,8 @@
 """The learned classifier: TF-IDF over folded words and characters, and a logistic regression, trained from the
 documents whose type an archivist confirmed or corrected.
 
-Versions live in the object store, so every machine reads the same model and the catalog can be rebuilt:
-`_models/classifier/<version>/model.joblib` and `_models/classifier/latest.json`, which names the current
-version and the fingerprint of the labelled set it was trained on (retraining is skipped while it is unchanged).
-
-joblib files are pickles: only load models this archive wrote itself (the store is trusted; its SHA-256 is
-checked against latest.json before loading).
+This module computes only: examples in, a model out; a model to bytes and back. Where versions are kept (the
+object store, `_models/classifier/`) is the application layer's business (`archive.classifier`).
 """
 
 from __future__ import annotations
@@ -24,11 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from schemas.text import fold
-from storage import ObjectNotFound, layout
-
-MODELS_PREFIX = f"{layout.MODELS_PREFIX}classifier/"
-LATEST_KEY = MODELS_PREFIX + "latest.json"
-MODEL_NAME = "model.joblib"
+from schemas.failures import SohoaFailure
 
 # Syllables of the text seen in training: below this share the model is out of its depth (a foreign page).
 FULL_COVERAGE = 0.5
@@ -72,8 +64,12 @@ def fingerprint(examples: list[Example]) -> str:
     return digest.hexdigest()
 
 
-class NotEnoughLabels(ValueError):
+class NotEnoughLabels(SohoaFailure):
     """Fewer than two document types labelled: a classifier needs something to tell apart."""
+
+    code = "not_enough_labels"
+    vi = "Cần ít nhất hai loại văn bản đã được xác nhận để huấn luyện bộ phân loại"
+    en = "At least two document types must be labelled before a model can be trained"
 
 
 @dataclass
@@ -105,7 +101,7 @@ class TypeModel:
 
 def train(examples: list[Example], version: str | None = None) -> TypeModel:
     if len({example.doc_type for example in examples}) < 2:
-        raise NotEnoughLabels("at least two document types must be labelled before a model can be trained")
+        raise NotEnoughLabels(f"{len({example.doc_type for example in examples})} type(s) labelled")
     pipeline = build_pipeline()
     pipeline.fit([prepare(example.text) for example in examples], [example.doc_type for example in examples])
     vocabulary = frozenset(
@@ -116,48 +112,14 @@ def train(examples: list[Example], version: str | None = None) -> TypeModel:
     return TypeModel(pipeline, version=version, fingerprint=print_, vocabulary=vocabulary)
 
 
-def latest_info(store) -> dict | None:
-    try:
-        return json.loads(store.get_bytes(LATEST_KEY))
-    except ObjectNotFound:
-        return None
-
-
-def save(store, model: TypeModel, examples: int) -> dict:
-    """Write the model's version, then point latest.json at it (readers never see a half-written version)."""
+def to_bytes(model: TypeModel) -> bytes:
+    """The model as a joblib file (a pickle: only ever loaded from this archive's own store, checked first)."""
     buffer = io.BytesIO()
     joblib.dump({"pipeline": model.pipeline, "vocabulary": sorted(model.vocabulary)}, buffer, compress=3)
-    key = f"{MODELS_PREFIX}{model.version}/{MODEL_NAME}"
-    stored = store.put_bytes(key, buffer.getvalue(), content_type="application/octet-stream")
-    info = {
-        "version": model.version,
-        "key": key,
-        "sha256": stored.sha256,
-        "fingerprint": model.fingerprint,
-        "examples": examples,
-        "classes": model.classes,
-        "trained_at": datetime.now(timezone.utc).isoformat(),
-    }
-    store.put_bytes(f"{MODELS_PREFIX}{model.version}/info.json", json.dumps(info, indent=2).encode(),
-                    content_type="application/json")
-    store.put_bytes(LATEST_KEY, json.dumps(info, indent=2).encode(), content_type="application/json")
-    return info
+    return buffer.getvalue()
 
 
-_CACHE: dict[tuple[str, str], TypeModel] = {}
-
-
-def load_latest(store) -> TypeModel | None:
-    """The current model, or None when none was trained yet (rules alone decide). Cached per store and version."""
-    info = latest_info(store)
-    if info is None:
-        return None
-    cache_key = (store.url, info["version"])
-    if cache_key not in _CACHE:
-        data = store.get_bytes(info["key"])
-        if hashlib.sha256(data).hexdigest() != info["sha256"]:
-            raise ValueError(f"{info['key']} does not match the SHA-256 in {LATEST_KEY}")
-        saved = joblib.load(io.BytesIO(data))
-        _CACHE[cache_key] = TypeModel(saved["pipeline"], version=info["version"], fingerprint=info["fingerprint"],
-                                      vocabulary=frozenset(saved["vocabulary"]))
-    return _CACHE[cache_key]
+def from_bytes(data: bytes, *, version: str, fingerprint: str) -> TypeModel:
+    saved = joblib.load(io.BytesIO(data))
+    return TypeModel(saved["pipeline"], version=version, fingerprint=fingerprint,
+                     vocabulary=frozenset(saved["vocabulary"]))

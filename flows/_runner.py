@@ -1,75 +1,44 @@
-"""How a flow's stages run: as Prefect tasks inside a flow run, or directly in this process.
+"""How the application layer's stages run inside a Prefect flow: each `archive.stages.Stage` becomes a Prefect task
+with the same name and retry policy, so a stage is a tracked task run (with Prefect's retries) in the UI.
 
-Prefect with no server starts a temporary one for every command (8-20 s here). A clerk's one-page ingest
-must not wait for that, so the CLI runs the same flow body with `run_direct` unless PREFECT_API_URL names a
-server. Both honour the retry policy declared on the task, so there is one place that says how a stage
-retries.
+Outside a flow, the CLI and the watcher run the same stages with `archive.stages.run_direct`: Prefect with no server
+starts a temporary one for every command (8-20 s here), and a clerk's one-page ingest must not wait for that.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import time
-from typing import Any, Callable, Protocol
+from functools import lru_cache
+from typing import Any
 
-from schemas.failures import SohoaFailure
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
 
-log = logging.getLogger(__name__)
-
-
-class StageRunner(Protocol):
-    def __call__(self, stage: Any, /, *args: Any, **kwargs: Any) -> Any: ...
-
-
-def run_as_task(stage: Any, /, *args: Any, **kwargs: Any) -> Any:
-    """Inside a Prefect flow: calling the task makes a tracked task run (with Prefect's retries)."""
-    return stage(*args, **kwargs)
-
-
-def _delays(stage: Any) -> list[float]:
-    retries = getattr(stage, "retries", 0) or 0
-    configured = getattr(stage, "retry_delay_seconds", 0) or 0
-    if isinstance(configured, (int, float)):
-        return [float(configured)] * retries
-    delays = [float(delay) for delay in configured]
-    return (delays + delays[-1:] * retries)[:retries] if delays else [0.0] * retries
-
-
-def run_direct(stage: Any, /, *args: Any, **kwargs: Any) -> Any:
-    """Outside Prefect: call the task's plain function, retrying as the task declares."""
-    function: Callable[..., Any] = getattr(stage, "fn", stage)
-    delays = _delays(stage)
-    for attempt in range(len(delays) + 1):
-        try:
-            return function(*args, **kwargs)
-        except Exception as error:
-            # Bad input does not get better on a second try; only transient failures are retried.
-            if isinstance(error, SohoaFailure) and not error.retryable or attempt == len(delays):
-                raise
-            log.warning("%s failed (%s); retry %d/%d", getattr(stage, "name", function.__name__),
-                        type(error).__name__, attempt + 1, len(delays))
-            time.sleep(delays[attempt])
-    raise AssertionError("unreachable")
+from archive.stages import Stage, is_transient
 
 
 def retry_transient(task_obj, task_run, state) -> bool:
     """Prefect retry condition: retry storage hiccups, never bad input (the rule run_direct follows too)."""
     try:
         state.result()
-    except SohoaFailure as failure:
-        return failure.retryable
-    except Exception:
-        return True
+    except Exception as error:
+        return is_transient(error)
     return True
 
 
-def prefect_server_configured() -> bool:
-    if os.environ.get("PREFECT_API_URL"):
-        return True
-    try:
-        from prefect.settings import PREFECT_API_URL
+@lru_cache(maxsize=None)
+def as_task(stage: Stage) -> Task:
+    """The Prefect task of a stage: its name, its retry policy; runs named `<stage> <dossier>.<ordinal>`."""
+    return task(
+        stage.fn,
+        name=stage.name,
+        cache_policy=NO_CACHE,
+        retries=stage.retries,
+        retry_delay_seconds=list(stage.retry_delay_seconds) or 0,
+        retry_condition_fn=retry_transient if stage.retries else None,
+        task_run_name=f"{stage.name} {{label}}",
+    )
 
-        return bool(PREFECT_API_URL.value())
-    except Exception:  # a broken Prefect profile must not stop a direct run
-        return False
+
+def run_as_task(stage: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """Inside a Prefect flow: calling the stage's task makes a tracked task run."""
+    return as_task(stage)(*args, **kwargs) if isinstance(stage, Stage) else stage(*args, **kwargs)

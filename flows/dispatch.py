@@ -35,15 +35,17 @@ import logging
 import os
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flows._runner import prefect_server_configured, run_direct
-from flows.ingest import IngestInput, expand_inputs, ingest_paths
+from archive.ingest import IngestInput, expand_inputs, ingest_paths, run_name
+from archive.stages import run_direct
+from inbox.watch import InboxWorker, WatchOptions
 from schemas import DocumentReport, DocumentStatus
 from schemas.checksums import sha256_of_file
 from schemas.failures import SohoaFailure
-from sohoa.settings import Settings, get_settings
+from schemas.settings import Settings, get_settings
 from storage import layout
 
 log = logging.getLogger("sohoa.dispatch")
@@ -104,6 +106,17 @@ class IngestResultMissing(SohoaFailure):
     en = "The Prefect flow run completed but its reports cannot be read, and the file is not in the catalog"
 
 
+def prefect_server_configured() -> bool:
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    try:
+        from prefect.settings import PREFECT_API_URL
+
+        return bool(PREFECT_API_URL.value())
+    except Exception:  # a broken Prefect profile must not stop a direct run
+        return False
+
+
 def run_ingest(
     paths: list[str],
     *,
@@ -116,6 +129,12 @@ def run_ingest(
     if prefect_server_configured():
         return _through_deployment(paths, dossier=dossier, agency=agency, settings=settings)
     return ingest_paths(paths, dossier=dossier, agency=agency, settings=settings, run=run_direct)
+
+
+def inbox_worker(folder: Path | str, settings: Settings | None = None) -> InboxWorker:
+    """A worker on `folder` that ingests through `run_ingest` with these settings (use it as a context manager)."""
+    settings = settings or get_settings()
+    return InboxWorker(Path(folder), partial(run_ingest, settings=settings), WatchOptions.from_settings(settings))
 
 
 def _through_deployment(
@@ -153,14 +172,6 @@ def _through_deployment(
     return results  # type: ignore[return-value]
 
 
-def _run_name(paths: list[str], dossier: str | None) -> str:
-    """"ingest <dossier>", as the flow names its run once it starts (flows/ingest.py): the dossier given, or the
-    one folder that is a dossier, or how many files. Named now, the UI shows it while it waits for a worker too."""
-    if not dossier and len(paths) == 1 and Path(paths[0]).is_dir():
-        dossier = Path(paths[0]).resolve().name
-    return f"ingest {dossier or f'{len(paths)} tệp'}"
-
-
 def _job_variables(extra: dict[str, Any] | None) -> dict[str, Any] | None:
     env = {name: os.environ[name] for name in FORWARDED_ENV if os.environ.get(name)}
     variables = dict(extra or {})
@@ -192,24 +203,24 @@ def _check_server() -> None:
 
 
 def _start(paths: list[str], dossier: str | None, agency: str | None, job_variables: dict[str, Any] | None):
-    from prefect.deployments import run_deployment
+    from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
     try:
-        # `_sync`: this function is synchronous even when its caller runs an event loop. Called inside a flow
-        # run (an inbox sweep), the new run is linked to it as a subflow in the UI.
-        flow_run = run_deployment(
-            DEPLOYMENT,
-            parameters={"paths": paths, "dossier": dossier, "agency": agency},
-            flow_run_name=_run_name(paths, dossier),
-            job_variables=job_variables,
-            tags=["sohoa-ingest"],
-            timeout=0,
-            # The client retries a request that timed out; the server may have made the run already. With a key,
-            # the retry gets that run back instead of a second one (seen on a loaded machine: two runs, one dossier).
-            idempotency_key=f"sohoa-ingest-{uuid.uuid4()}",
-            _sync=True,
-        )
+        # Prefect's synchronous client: this function is synchronous whatever its caller runs (a flow run's
+        # event loop included), with no private switch.
+        with get_client(sync_client=True) as client:
+            deployment = client.read_deployment_by_name(DEPLOYMENT)
+            flow_run = client.create_flow_run_from_deployment(
+                deployment.id,
+                parameters={"paths": paths, "dossier": dossier, "agency": agency},
+                name=run_name(paths, dossier),
+                job_variables=job_variables,
+                tags=["sohoa-ingest"],
+                # The client retries a request that timed out; the server may have made the run already. With a
+                # key, the retry gets that run back instead of a second one (seen on a loaded machine: two runs).
+                idempotency_key=f"sohoa-ingest-{uuid.uuid4()}",
+            )
     except ObjectNotFound as error:
         raise IngestDeploymentMissing(f"{_api_url()}: {DEPLOYMENT}") from error
     except (OSError, ConnectionError) as error:
@@ -271,7 +282,7 @@ def _run_reports(flow_run) -> tuple[list[DocumentReport], str]:
     if not state.is_completed():
         return [], state.message or state.name
     try:
-        value = state.result(raise_on_failure=False, _sync=True)
+        value = state.result(raise_on_failure=False)
         if not isinstance(value, list):
             raise TypeError(f"the result is a {type(value).__name__}, not a list of reports")
         return [DocumentReport.model_validate(report) for report in value], ""
@@ -292,7 +303,7 @@ def _run_failure(flow_run, why: str) -> SohoaFailure:
 
 def _catalog_meta_keys(settings: Settings, dossiers: set[str | None]) -> dict[str | None, set[str]]:
     """What the catalog already holds of these dossiers (their meta.json keys), before the run starts."""
-    from search import Catalog
+    from catalog import Catalog
 
     try:
         catalog = Catalog.from_settings(settings)
@@ -312,13 +323,14 @@ def _reports_from_catalog(
     items: list[IngestInput], settings: Settings, known_before: dict[str | None, set[str]], failure: SohoaFailure
 ) -> list[DocumentReport]:
     """Each file's outcome from the shared catalog, by its document id; not there: quarantined, `failure`."""
-    from search import Catalog
+    from catalog import Catalog
 
     def quarantined(item: IngestInput, sha256: str | None = None, note: str = "") -> DocumentReport:
-        error = str(failure) if not note else f"{failure} [{note}]"
+        detail = f"{failure.detail} [{note}]" if note else failure.detail
         return DocumentReport(
             id=layout.document_id(item.dossier, sha256) if sha256 else None, dossier=item.dossier,
-            source=str(item.path), sha256=sha256, status=DocumentStatus.quarantined, error=error,
+            source=str(item.path), sha256=sha256, status=DocumentStatus.quarantined,
+            failure=failure.as_data(detail),
         )
 
     try:

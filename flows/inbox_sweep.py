@@ -11,28 +11,21 @@ each file is claimed by one of them only.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.dispatch import run_ingest
-from inbox.watch import InboxWorker, SweepSummary, WatchOptions
+from flows.dispatch import inbox_worker
+from inbox.watch import SweepSummary
 from schemas.failures import SohoaFailure
-from sohoa.settings import Settings, get_settings
+from schemas.settings import Settings, get_settings
 
 
 class InboxNotSwept(SohoaFailure):
     code = "inbox_not_swept"
     vi = "Có tệp chưa lưu được do lỗi kho lưu trữ; các tệp đó vẫn nằm trong hộp thư đến để chạy lại"
     en = "Some files could not be archived (archive failure); they are still in the inbox for the next run"
-
-
-def inbox_worker(folder: Path | str, settings: Settings | None = None) -> InboxWorker:
-    """A worker on `folder` that ingests through `run_ingest` with these settings (use it as a context manager)."""
-    settings = settings or get_settings()
-    return InboxWorker(Path(folder), partial(run_ingest, settings=settings), WatchOptions.from_settings(settings))
 
 
 def sweep_inbox(inbox: Path | str | None = None, settings: Settings | None = None) -> SweepSummary:

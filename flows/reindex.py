@@ -1,52 +1,12 @@
-"""The `reindex_archive` flow: rebuild the catalog, the search index and the audit history from the store alone
-(every document's meta.json and ocr.json, `_audits/`, dossier records).
-
-`prefect.yaml` deploys it as `reindex`, with no schedule: run it on demand
-(`prefect deployment run reindex/reindex`) after losing or replacing the catalog. `sohoa reindex` does the same
-work directly with `search.rebuild.rebuild_catalog`; so does this flow, through `rebuild`.
-"""
+"""The `reindex` flow: rebuild the catalog, the search index and the audit history from the store alone
+(`archive.reindex`). prefect.yaml deploys it with no schedule: run it on demand
+(`prefect deployment run reindex/reindex`) after losing or replacing the catalog."""
 
 from __future__ import annotations
 
-import logging
-
 from prefect import flow
 
-from schemas.failures import SohoaFailure
-from search import Catalog
-from search.rebuild import RebuildReport, rebuild_catalog
-from sohoa.settings import Settings, get_settings
-from storage import store_from_settings
-
-log = logging.getLogger("sohoa.reindex")
-
-
-class ReindexIncomplete(SohoaFailure):
-    code = "reindex_incomplete"
-    vi = "Dựng lại danh mục chưa trọn: có tài liệu trong kho không đọc được"
-    en = "The catalog was rebuilt without some documents: their meta.json or ocr.json cannot be read"
-
-
-def rebuild(settings: Settings | None = None) -> RebuildReport:
-    """Rebuild the configured catalog from the configured store (the work of `sohoa reindex`)."""
-    settings = settings or get_settings()
-    catalog = Catalog.from_settings(settings)
-    try:
-        return rebuild_catalog(store_from_settings(settings), catalog)
-    finally:
-        catalog.close()
-
-
-def summary(report: RebuildReport) -> dict:
-    """What a run did, small enough for the Prefect UI: counts, and the keys removed or skipped."""
-    return {
-        "documents": report.documents,
-        "pages": report.pages,
-        "audits": report.audits,
-        "dossiers": report.dossiers,
-        "removed": list(report.removed),
-        "skipped": [dict(skipped) for skipped in report.skipped],
-    }
+from archive.reindex import ReindexIncomplete, rebuild, summary
 
 
 @flow(name="reindex", flow_run_name="reindex", log_prints=True)

@@ -29,7 +29,7 @@ from inbox.safe_paths import (
 )
 from schemas import DocumentReport
 from schemas.checksums import NotARegularFile, open_regular_file
-from schemas.failures import SohoaFailure
+from schemas.failures import Failure, InternalError, SohoaFailure
 
 DONE = ".done"
 QUARANTINE = ".quarantine"
@@ -38,9 +38,6 @@ ERROR_SUFFIX = ".error.json"
 # ` (9999)` when the name is taken.
 _QUARANTINE_NAME_MAX = NAME_MAX - len(f".{ERROR_SUFFIX}.tmp") - len(" (9999)")
 
-# Failures that say nothing about the file: it was changing (still being written), or the archive could not
-# be reached. The file goes back to the inbox to be taken again, not to quarantine.
-_NOT_THE_FILES_FAULT = {"source_changed"}
 
 WHAT_TO_DO = {
     "vi": "Sửa hoặc thay tệp này (giữ nguyên tên) rồi chạy: sohoa retry <đường dẫn tệp>; "
@@ -62,42 +59,9 @@ class RetryTargetTaken(SohoaFailure):
     en = "A file of the same name is already back in the inbox; rename or move it, then retry"
 
 
-@dataclass(frozen=True)
-class FailureText:
-    """A report's error split back into the named failure's parts."""
-
-    code: str
-    vi: str
-    en: str
-    detail: str
-    retryable: bool
-
-
-def _failure_classes() -> dict[str, type[SohoaFailure]]:
-    found, todo = {}, [SohoaFailure]
-    while todo:
-        cls = todo.pop()
-        found.setdefault(cls.code, cls)
-        todo.extend(cls.__subclasses__())
-    return found
-
-
-def failure_text(error: str | None) -> FailureText:
-    """Read `code: vi / en (detail)` (how `SohoaFailure.__str__` writes it) back into its parts. The failure's
-    class, when loaded in this process, gives the exact texts and whether it is worth trying again."""
-    error = (error or "").strip()
-    code, _, rest = error.partition(": ")
-    known = _failure_classes().get(code) if re.fullmatch(r"[a-z0-9_]+", code) else None
-    if known is not None and rest.startswith(f"{known.vi} / {known.en}"):
-        detail = rest[len(f"{known.vi} / {known.en}"):].strip()
-        detail = detail[1:-1] if detail.startswith("(") and detail.endswith(")") else detail
-        return FailureText(code, known.vi, known.en, detail, known.retryable or code in _NOT_THE_FILES_FAULT)
-    if not rest:  # not a named failure at all
-        return FailureText("internal_error", "Lỗi không xác định", "Unknown failure", error, False)
-    vi, _, en = rest.partition(" / ")
-    detail_match = re.match(r"^(.*?) \((.*)\)$", en)
-    en, detail = (detail_match.group(1), detail_match.group(2)) if detail_match else (en, "")
-    return FailureText(code, vi, en or vi, detail, code in _NOT_THE_FILES_FAULT)
+def report_failure(report: DocumentReport) -> Failure:
+    """The failure a report carries, as data (a quarantined report always has one)."""
+    return report.failure or InternalError("report without a failure").as_data()
 
 
 def error_json_path(quarantined_file: Path) -> Path:
@@ -134,7 +98,7 @@ def quarantine(inbox: Path, claimed: Path, relative: PurePosixPath, report: Docu
 
 def _write_error_json(inbox: Path, target: Path, relative: PurePosixPath, report: DocumentReport,
                       agency: str | None, worker: str) -> None:
-    failure = failure_text(report.error)
+    failure = report_failure(report)
     about = {
         "file": target.name,
         "name": relative.name,  # the name it had (the quarantined one may be shortened)
@@ -145,6 +109,7 @@ def _write_error_json(inbox: Path, target: Path, relative: PurePosixPath, report
         "vi": failure.vi,
         "en": failure.en,
         "detail": failure.detail,
+        "retryable": failure.retryable,
         "error": report.error,
         "sha256": report.sha256,
         "quarantined_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

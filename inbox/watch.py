@@ -25,7 +25,7 @@ from inbox.claims import (
     default_worker_name, prune_empty_folders, scan_entries,
 )
 from inbox.convention import dossier_code_prefix, generated_dossier_id, in_ignored_folder, place
-from inbox.outcome import QUARANTINE, failure_text, mark_done, quarantine
+from inbox.outcome import QUARANTINE, mark_done, quarantine, report_failure
 from inbox.safe_paths import open_folder
 from schemas import DocumentReport, DocumentStatus
 from schemas.checksums import NotARegularFile, sha256_of_regular_file
@@ -255,7 +255,7 @@ class InboxWorker:
         failure = group.refusal()
         where = f"Hồ sơ {group.dossier}" if group.dossier else "Một mục trong hộp thư đến"
         report = DocumentReport(id=None, dossier=group.dossier, source=claim.relative.name,
-                                status=DocumentStatus.quarantined, error=str(failure))
+                                status=DocumentStatus.quarantined, failure=failure.as_data())
         try:
             quarantine(self.inbox, claim.path, claim.relative, report, agency=group.agency, worker=self.worker)
         except OSError as error:
@@ -289,7 +289,7 @@ class InboxWorker:
                     summary.duplicate += 1
                     log.info("%s: đã có trong kho (trùng), không lưu lại", where)
                 return
-            failure = failure_text(report.error)
+            failure = report_failure(report)
             if failure.retryable or self.stopping:
                 # Not the file's fault (still being written, archive unreachable), or it failed while we were
                 # being stopped (a Ctrl-C reaches the OCR processes too): take it again later, do not quarantine.

@@ -8,17 +8,22 @@ from ocr.document import (
     FileOcr,
     OcrDocument,
     OcrOptions,
+    cancel_document,
     finish_document,
     ocr_document,
     ocr_file,
     ocr_files,
     ocr_page,
+    pages_ahead_for,
     read_ahead,
     submit_document,
 )
+from ocr.page_queue import OcrTicket
+from ocr.tesseract import version as tesseract_version
 from ocr.triage import EXTENSIONS, sniff_format, triage
 
 __all__ = [
-    "EXTENSIONS", "FileOcr", "OcrDocument", "OcrOptions", "finish_document", "ocr_document", "ocr_file", "ocr_files",
-    "ocr_page", "read_ahead", "sniff_format", "submit_document", "triage",
+    "EXTENSIONS", "FileOcr", "OcrDocument", "OcrOptions", "OcrTicket", "cancel_document", "finish_document",
+    "ocr_document", "ocr_file", "ocr_files", "ocr_page", "pages_ahead_for", "read_ahead", "sniff_format",
+    "submit_document", "tesseract_version", "triage",
 ]

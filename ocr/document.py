@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from ocr import _tesseract, archive_pdf
+from ocr import archive_pdf, tesseract
 from ocr.archive_pdf import ArchivePage
 from ocr.page_queue import OcrTicket, PageQueue
 from ocr.preprocess import prepare
@@ -105,7 +105,7 @@ def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: P
         return page, archive_page
     text, words, text_pdf = _read(prepared, raster.dpi, options)
     if options.detect_orientation and not landscape and _reads_badly(words):
-        rotation = _tesseract.orientation(prepared.ocr_image, dpi=round(raster.dpi * prepared.ocr_scale))
+        rotation = tesseract.orientation(prepared.ocr_image, dpi=round(raster.dpi * prepared.ocr_scale))
         if rotation:
             prepared = prepare(raster.image, dpi=raster.dpi, rotation=rotation)
             text, words, text_pdf = _read(prepared, raster.dpi, options)
@@ -131,6 +131,12 @@ def page_queue(workers: int) -> PageQueue:
     return _queues[workers]
 
 
+def cancel_document(ticket: OcrTicket, options: OcrOptions) -> None:
+    """Drop the queued pages of a document that no longer needs reading (found archived while it waited)."""
+    if not ticket.done():
+        page_queue(options.worker_count).cancel(ticket)
+
+
 def submit_document(
     source: SourceFile,
     options: OcrOptions,
@@ -152,7 +158,7 @@ def finish_document(ticket: OcrTicket, timeout: float | None = None) -> OcrDocum
 
 
 def _as_document(source: SourceFile, options: OcrOptions, pages: list[tuple[Page, ArchivePage]]) -> OcrDocument:
-    result = OcrResult(language=options.lang, engine=_tesseract.version(), pages=[page for page, _ in pages])
+    result = OcrResult(language=options.lang, engine=tesseract.version(), pages=[page for page, _ in pages])
     return OcrDocument(source=source, result=result, archive_pages=[archive_page for _, archive_page in pages])
 
 

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ocr import _tesseract
+from ocr import tesseract
 
 # Skew search, coarse to fine: whole degrees over the plausible range and quarter degrees around the best on a
 # small copy, then fine steps on a larger one. A third of the cost of fine steps everywhere, same angles found.
@@ -166,7 +166,7 @@ def prepare(
         return PreparedPage(Image.fromarray(gray), rotation=0, skew=0.0, blank=True)
     gray, border_pixels = paint_dark_border(gray)
     if rotation is None:
-        rotation = _tesseract.orientation(Image.fromarray(gray), dpi=dpi) if detect_orientation else 0
+        rotation = tesseract.orientation(Image.fromarray(gray), dpi=dpi) if detect_orientation else 0
     if rotation:
         gray = np.asarray(_turn(Image.fromarray(gray), rotation))
     skew = estimate_skew(gray)

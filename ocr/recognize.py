@@ -7,7 +7,7 @@ import io
 import re
 import unicodedata
 
-from ocr import _tesseract
+from ocr import tesseract
 from ocr.text_page import text_only_page
 from schemas import Word
 
@@ -56,7 +56,7 @@ def mean_confidence(words: list[Word]) -> float:
 
 def recognise_page(image, *, lang: str, dpi: int, timeout: float) -> tuple[str, list[Word], bytes]:
     """(clean text, words, text-only PDF page) of one upright page image."""
-    output = _tesseract.recognise(image, lang=lang, dpi=dpi, timeout=timeout)
+    output = tesseract.recognise(image, lang=lang, dpi=dpi, timeout=timeout)
     words = parse_words(output.tsv)
     text_pdf = text_only_page(words, width_px=image.width, height_px=image.height, dpi=dpi)
     return clean_text(output.text), words, text_pdf

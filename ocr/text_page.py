@@ -21,7 +21,7 @@ from itertools import groupby
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from ocr import _tesseract
+from ocr import tesseract
 from schemas import Word
 
 GLYPH_WIDTH = 500  # thousandths of the font size, every glyph of GlyphLessFont
@@ -56,7 +56,7 @@ def _font(pdf: pikepdf.Pdf) -> pikepdf.Object:
     descriptor = Dictionary(
         Type=Name.FontDescriptor, FontName=FONT_NAME, Flags=5, FontBBox=Array([0, 0, GLYPH_WIDTH, 1000]),
         ItalicAngle=0, Ascent=1000, Descent=-1, CapHeight=1000, StemV=80,
-        FontFile2=pikepdf.Stream(pdf, _tesseract.glyphless_font()),
+        FontFile2=pikepdf.Stream(pdf, tesseract.glyphless_font()),
     )
     cid_font = Dictionary(
         Type=Name.Font, Subtype=Name.CIDFontType2, BaseFont=FONT_NAME,

@@ -22,7 +22,7 @@ AGENCY_CODE_PATTERN = r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Za-z][0-9]{2}"  # ASCII
 AGENCY_CODE = re.compile(AGENCY_CODE_PATTERN)
 # Thông tư 01/2018/TT-VPCP, Điều 19: <agency code>-<YYMMDD received>-<4-digit sequence of the day>.
 NATIONAL_DOSSIER_CODE = re.compile(rf"{AGENCY_CODE_PATTERN}-[0-9]{{6}}-[0-9]{{4}}")
-MAX_CODE_LENGTH = 64  # search.catalog: String(64)
+MAX_CODE_LENGTH = 64  # catalog.records: String(64)
 # The store names a dossier's folder after its code, keeping only these characters (storage.layout.safe_segment
 # turns each run of others into '-' and trims the dashes); the name left must not be hidden.
 _FOLDER_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -7,10 +7,11 @@ import unicodedata
 from datetime import date, datetime, timezone
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from schemas.doctypes import DocType
 from schemas.events import Event
+from schemas.failures import Failure
 
 
 def utc_now() -> datetime:
@@ -97,10 +98,30 @@ class Classification(BaseModel):
     confirmed_at: datetime | None = None
 
 
+class LockMode(StrEnum):
+    """S3 Object Lock modes: GOVERNANCE (an admin with the right may lift it) or COMPLIANCE (nobody may)."""
+
+    governance = "GOVERNANCE"
+    compliance = "COMPLIANCE"
+
+    @classmethod
+    def parse(cls, value: "str | LockMode") -> "LockMode":
+        """The one check of a lock mode (settings, locks, the store): any case, spaces ignored."""
+        try:
+            return cls(str(value).strip().upper())
+        except ValueError:
+            raise ValueError(f"lock mode must be GOVERNANCE or COMPLIANCE, not {value!r}") from None
+
+
 class ObjectLock(BaseModel):
     """What protects a stored object from deletion: a retention date (S3 Object Lock) and/or a legal hold."""
 
-    mode: str | None = None  # GOVERNANCE | COMPLIANCE, with retain_until
+    mode: LockMode | None = None  # with retain_until
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _any_case(cls, value):
+        return None if value is None or value == "" else LockMode.parse(value)
     retain_until: datetime | None = None
     legal_hold: bool = False
 
@@ -237,8 +258,19 @@ class DocumentReport(BaseModel):
     pages: int = 0
     sha256: str | None = None
     status: DocumentStatus
+    # `failure` is the data; `error` its text (`code: vi / en (detail)`), kept for people and older scripts.
+    failure: Failure | None = None
     error: str | None = None
     keys: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _error_text_follows_the_failure(self) -> "DocumentReport":
+        if self.failure is not None:
+            self.error = self.failure.text()
+        elif self.error is not None:  # a report from a program that gave only the text: unknown, not parsed
+            self.failure = Failure(code="internal_error", vi="Lỗi không xác định", en="Unknown failure",
+                                   detail=self.error)
+        return self
 
 
 class SearchHit(BaseModel):

@@ -1,3 +1,5 @@
-"""sohoa: digitise public-service dossiers."""
+"""sohoa: digitise public-service dossiers. This package is the `sohoa` command line (`sohoa.cli`)."""
 
-__version__ = "0.1.0"
+from schemas.version import __version__
+
+__all__ = ["__version__"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from schemas.failures import SohoaFailure
-from sohoa.cli import JsonOption, _emit, _fail, app
-from sohoa.settings import get_settings
+from sohoa.app import JsonOption, app, emit, fail
+from schemas.settings import get_settings
 
 
 @app.command()
@@ -20,15 +20,15 @@ def verify(
     as_json: bool = JsonOption,
 ) -> None:
     """Kiểm tra toàn vẹn kho lưu trữ (SHA-256) / fixity audit; exit 1 if problems remain."""
-    from flows.audit import ISSUE_KINDS, run_audit, summary
+    from archive.audit import ISSUE_KINDS, run_audit, summary
 
     try:
         report = run_audit(sample_pct=sample, repair=repair, settings=get_settings())
     except SohoaFailure as failure:
-        _fail(str(failure), as_json)
+        fail(failure, as_json)
     payload = report.model_dump(mode="json")
     if as_json:
-        _emit(payload)
+        emit(payload)
     else:
         for name in ISSUE_KINDS:
             for issue in payload[name]:
@@ -42,20 +42,14 @@ def verify(
 @app.command()
 def reindex(as_json: bool = JsonOption) -> None:
     """Dựng lại danh mục và chỉ mục tìm kiếm từ kho / rebuild the catalog from meta.json and ocr.json."""
-    from search import Catalog
-    from search.rebuild import rebuild_catalog
-    from storage import store_from_settings
+    from archive.reindex import rebuild
 
-    settings = get_settings()
-    catalog = Catalog.from_settings(settings)
     try:
-        report = rebuild_catalog(store_from_settings(settings), catalog)
+        report = rebuild(get_settings())
     except SohoaFailure as failure:
-        _fail(str(failure), as_json)
-    finally:
-        catalog.close()
+        fail(failure, as_json)
     if as_json:
-        _emit(report.model_dump(mode="json"))
+        emit(report.model_dump(mode="json"))
     for skipped in report.skipped:
         typer.echo(f"bỏ qua / skipped {skipped['key']}: {skipped['error']}", err=True)
     typer.echo(

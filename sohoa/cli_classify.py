@@ -13,8 +13,9 @@ import typer
 from schemas import DOC_TYPE_NAMES, Classification, DocType
 from schemas.codes import DossierNotFound, check_agency_code, check_date, check_dossier_code, check_maintenance
 from schemas.failures import SohoaFailure
-from sohoa.cli import JsonOption, PathInsideArchive, UnreadablePath, _emit, _fail, app, archive_data_paths, within
-from sohoa.settings import get_settings
+from sohoa.app import JsonOption, app, emit, fail
+from sohoa.arguments import PathInsideArchive, UnreadablePath, archive_data_paths, within
+from schemas.settings import get_settings
 
 dossier_app = typer.Typer(no_args_is_help=True, help="Thông tin lưu trữ của hồ sơ / a dossier's archival fields.")
 app.add_typer(dossier_app, name="dossier")
@@ -30,11 +31,11 @@ def classification_json(classification: Classification) -> dict:
 
 
 def _current_model(settings):
-    from classify.model import load_latest
-    from storage import store_from_settings
+    from archive import Archive
 
     try:
-        return load_latest(store_from_settings(settings))
+        with Archive.open(settings) as archive:
+            return archive.classifier_model()
     except Exception as error:  # no store yet or unreadable model: the rules still answer
         typer.echo(f"Không đọc được mô hình phân loại, chỉ dùng quy tắc tiêu đề: {type(error).__name__}", err=True)
         return None
@@ -54,10 +55,10 @@ def classify(
         result = ocr_file(file, OcrOptions.from_settings(settings),
                           progress=lambda done, total: typer.echo(f"trang {done}/{total}", err=True))
     except SohoaFailure as failure:
-        _fail(failure, as_json)
+        fail(failure, as_json)
     classification = classify_document(result, _current_model(settings), settings.classify_threshold)
     if as_json:
-        _emit(classification_json(classification))
+        emit(classification_json(classification))
         return
     metadata = classification.metadata
     typer.echo(f"Loại / type: {DOC_TYPE_NAMES[classification.doc_type]} ({classification.doc_type.value}), "
@@ -87,21 +88,17 @@ def label(
     as_json: bool = JsonOption,
 ) -> None:
     """Xác nhận hoặc sửa loại văn bản / confirm or correct a document's type (trains the model)."""
-    from classify.labels import label_document
-    from search import Catalog
-    from storage import store_from_settings
+    from archive import Archive
+    from archive.labels import label_document
 
     doc_type = _doc_type(slug)
-    settings = get_settings()
-    catalog = Catalog.from_settings(settings)
     try:
-        document = label_document(catalog, store_from_settings(settings), doc_id, doc_type, who)
+        with Archive.open() as archive:
+            document = label_document(archive.catalog, archive.store, doc_id, doc_type, who)
     except SohoaFailure as failure:
-        _fail(failure, as_json)
-    finally:
-        catalog.close()
+        fail(failure, as_json)
     if as_json:
-        _emit({"id": document.id, "doc_type": document.doc_type.value, "confirmed_by": who})
+        emit({"id": document.id, "doc_type": document.doc_type.value, "confirmed_by": who})
     typer.echo(f"Đã ghi nhận: {document.id} là {DOC_TYPE_NAMES[doc_type]}", err=True)
 
 
@@ -111,14 +108,14 @@ def retrain(
     as_json: bool = JsonOption,
 ) -> None:
     """Huấn luyện lại mô hình phân loại / retrain the classifier from archivists' labels."""
-    from flows.retrain import retrain as run_retrain
+    from archive.retrain import retrain as run_retrain
 
     try:
         outcome = run_retrain(force=force, settings=get_settings())
     except SohoaFailure as failure:
-        _fail(failure, as_json)
+        fail(failure, as_json)
     if as_json:
-        _emit(outcome)
+        emit(outcome)
     messages = {"trained": f"Đã huấn luyện mô hình {outcome['version']}",
                 "unchanged": "Nhãn không đổi, giữ mô hình hiện tại",
                 "not_enough_labels": "Cần nhãn của ít nhất hai loại văn bản"}
@@ -187,8 +184,7 @@ def export(
     as_json: bool = JsonOption,
 ) -> None:
     """Xuất mục lục hồ sơ (Nghị định 30/2020, Phụ lục VI) / export a dossier as JSON or an Excel sheet."""
-    from classify import dossier as dossiers
-    from search import Catalog
+    from archive import Archive, dossiers, export
 
     if fmt not in ("json", "xlsx"):
         raise typer.BadParameter("--format là json hoặc xlsx")
@@ -200,25 +196,22 @@ def export(
         dossier = check_dossier_code(dossier, "CODE")
         target = _check_export_target(out, force) if out is not None else None
     except SohoaFailure as failure:
-        _fail(failure, failures_as_json)
-    catalog = Catalog.from_settings(get_settings())
-    try:
-        record, documents = dossiers.load(catalog, dossier)
-    finally:
-        catalog.close()
+        fail(failure, failures_as_json)
+    with Archive.open() as archive:
+        record, documents = dossiers.load(archive.catalog, dossier)
     if not documents:
-        _fail(DossierNotFound(f"{dossier}: không có tài liệu nào / has no documents"), failures_as_json)
+        fail(DossierNotFound(f"{dossier}: không có tài liệu nào / has no documents"), failures_as_json)
     if fmt == "xlsx":
-        _write_replacing(target, lambda path: dossiers.export_xlsx(record, documents, path))
+        _write_replacing(target, lambda path: export.export_xlsx(record, documents, path))
     else:
-        payload = dossiers.export_json(record, documents)
+        payload = export.export_json(record, documents)
         text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
         if target is None:
-            _emit(payload)
+            emit(payload)
         else:
             _write_replacing(target, lambda path: path.write_text(text, encoding="utf-8"))
     if as_json and target is not None:
-        _emit({"dossier": dossier, "out": str(target), "documents": len(documents)})
+        emit({"dossier": dossier, "out": str(target), "documents": len(documents)})
     typer.echo(f"Đã xuất {len(documents)} văn bản của hồ sơ {dossier}" + (f" vào {target}" if target else ""),
                err=True)
 
@@ -240,9 +233,7 @@ def dossier_set(
     as_json: bool = JsonOption,
 ) -> None:
     """Đặt thông tin lưu trữ của hồ sơ / set a dossier's archival fields."""
-    from classify import dossier as dossiers
-    from search import Catalog
-    from storage import store_from_settings
+    from archive import Archive, dossiers
 
     values = {name: value for name, value in {
         "title": title, "agency": agency, "year": year, "notation": notation, "maintenance": maintenance,
@@ -258,41 +249,35 @@ def dossier_set(
             if name in values:
                 values[name] = check_date(values[name], f"--{name.replace('_', '-')}")
     except SohoaFailure as failure:
-        _fail(failure, as_json)
-    settings = get_settings()
-    catalog = Catalog.from_settings(settings)
+        fail(failure, as_json)
     try:
-        updated = dossiers.set_fields(catalog, store_from_settings(settings), code, values)
+        with Archive.open() as archive:
+            updated = dossiers.set_fields(archive.catalog, archive.store, code, values)
     except SohoaFailure as failure:
-        _fail(failure, as_json)
-    finally:
-        catalog.close()
+        fail(failure, as_json)
     if as_json:
-        _emit(json.loads(updated.model_dump_json()))
+        emit(json.loads(updated.model_dump_json()))
     typer.echo(f"Đã cập nhật hồ sơ {code}: {', '.join(sorted(values)) or 'không có trường nào'}", err=True)
 
 
 @dossier_app.command("show")
 def dossier_show(code: str = typer.Argument(..., help="Mã hồ sơ."), as_json: bool = JsonOption) -> None:
     """Xem thông tin lưu trữ của hồ sơ / show a dossier's archival fields (derived and set)."""
-    from classify import dossier as dossiers
-    from search import Catalog
+    from archive import Archive, dossiers
+    from archive.export import DOSSIER_COLUMNS
 
     try:
         code = check_dossier_code(code, "CODE")
     except SohoaFailure as failure:
-        _fail(failure, as_json)
-    catalog = Catalog.from_settings(get_settings())
-    try:
-        known = catalog.get_dossier(code) is not None
-        record, documents = dossiers.load(catalog, code)
-    finally:
-        catalog.close()
+        fail(failure, as_json)
+    with Archive.open() as archive:
+        known = archive.catalog.get_dossier(code) is not None
+        record, documents = dossiers.load(archive.catalog, code)
     if not known and not documents:  # neither a document nor fields an archivist set: a typo, say so
-        _fail(DossierNotFound(code), as_json)
+        fail(DossierNotFound(code), as_json)
     payload = json.loads(record.model_dump_json())
     if as_json:
-        _emit(payload)
+        emit(payload)
     else:
-        for header, field in dossiers.DOSSIER_COLUMNS:
+        for header, field in DOSSIER_COLUMNS:
             typer.echo(f"{header}: {payload.get(field) if payload.get(field) is not None else ''}")

@@ -12,47 +12,20 @@ from typing import Optional
 import typer
 
 from schemas.failures import SohoaFailure
-from sohoa.cli import JsonOption, _emit, _fail, app
-from sohoa.settings import get_settings
+from sohoa.app import JsonOption, app, emit, fail
+from schemas.settings import get_settings
 
 log = logging.getLogger("sohoa.inbox")
-
-
-def _descendants(root: int) -> list[int]:
-    """Every live process under `root` (children, their children...), from /proc; none where there is no /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
-            command = (stat.parent / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        # Zombies are already dead; the resource tracker cleans up shared memory once we are gone.
-        if state != "Z" and b"resource_tracker" not in command:
-            children.setdefault(int(parent), []).append(int(stat.parent.name))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _stop_now(worker) -> None:
     """A second stop signal during an ingest: give its files back to the inbox and end now, as a crash would (the
     archive is made to survive that). The processes we started go first (OCR workers, Tesseract), each by its id,
     the whole tree at once: a worker that outlived us would wait for pages forever."""
+    from ocr.processes import kill_descendants
+
     worker.abandon()
-    for _ in range(50):  # the page queue may start a new worker when one dies: look again until none is left
-        processes = _descendants(os.getpid())
-        if not processes:
-            break
-        for pid in processes:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.02)
+    kill_descendants()
     log.info("Đã dừng ngay; hồ sơ đang xử lý được trả lại hộp thư đến")
     logging.shutdown()
     os._exit(0)
@@ -72,7 +45,7 @@ def watch(
 
     Stop: SIGTERM or Ctrl-C (finishes the dossier under way; a second signal gives it back and exits at once).
     """
-    from flows.inbox_sweep import inbox_worker
+    from flows.dispatch import inbox_worker
 
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every change it sees
     settings = get_settings()
@@ -91,12 +64,12 @@ def watch(
         with worker:
             summary = worker.sweep() if once else worker.serve()
     except SohoaFailure as failure:
-        _fail(str(failure), as_json)
+        fail(str(failure), as_json)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
     if as_json:
-        _emit(summary.as_json())
+        emit(summary.as_json())
     typer.echo(f"Xong / done: {summary.line()}", err=True)
     if once and (summary.quarantined or summary.errors):
         raise typer.Exit(1)
@@ -124,7 +97,7 @@ def retry(
             except (SohoaFailure, OSError) as failure:
                 errors.append({"file": str(file), "error": str(failure)})
     if as_json:
-        _emit({"retried": retried, "errors": errors})
+        emit({"retried": retried, "errors": errors})
     for item in retried:
         typer.echo(f"đã trả lại hộp thư đến / back in the inbox: {item['to']}", err=True)
     for item in errors:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from schemas.failures import InvalidSetting
 from storage.base import (
     ChecksumMismatch,
     LockUnavailable,
@@ -31,7 +32,7 @@ from storage.replica import MirroredStore
 from storage.s3 import S3Store
 
 if TYPE_CHECKING:
-    from sohoa.settings import Settings
+    from schemas.settings import Settings
 
 __all__ = [
     "ChecksumMismatch",
@@ -66,22 +67,22 @@ def open_store(
     parts = urlsplit(url)
     if "@" in parts.netloc:
         # Not echoing the URL: whatever precedes '@' is probably a secret.
-        raise ValueError("store URL must not carry credentials; use SOHOA_S3_ACCESS_KEY / SOHOA_S3_SECRET_KEY")
+        raise InvalidSetting("store URL must not carry credentials; use SOHOA_S3_ACCESS_KEY / SOHOA_S3_SECRET_KEY")
     if parts.query or parts.fragment:
-        raise ValueError(f"store URL takes no query or fragment: {url!r}")
+        raise InvalidSetting(f"store URL takes no query or fragment: {url!r}")
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost"):
-            raise ValueError(f"file store URL must be file:///absolute/path, not a remote host: {url!r}")
+            raise InvalidSetting(f"file store URL must be file:///absolute/path, not a remote host: {url!r}")
         path = Path(url2pathname(parts.path))
         if not parts.path or not path.is_absolute():
-            raise ValueError(f"file store URL must name an absolute folder (file:///abs/dir): {url!r}")
+            raise InvalidSetting(f"file store URL must name an absolute folder (file:///abs/dir): {url!r}")
         return FolderStore(path)
     if parts.scheme == "s3":
         bucket = parts.netloc
         if parts.path not in ("", "/"):
-            raise ValueError(f"s3 store URL is s3://BUCKET, without a path: {url!r}")
+            raise InvalidSetting(f"s3 store URL is s3://BUCKET, without a path: {url!r}")
         if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
-            raise ValueError(f"not a valid S3 bucket name (3-63 of a-z 0-9 . -): {bucket!r}")
+            raise InvalidSetting(f"not a valid S3 bucket name (3-63 of a-z 0-9 . -): {bucket!r}")
         return S3Store(
             bucket,
             endpoint=endpoint,
@@ -91,7 +92,7 @@ def open_store(
             region=region,
             sse=sse,
         )
-    raise ValueError(f"unsupported store URL {url!r}: use file:///abs/dir or s3://bucket")
+    raise InvalidSetting(f"unsupported store URL {url!r}: use file:///abs/dir or s3://bucket")
 
 
 def store_from_settings(settings: Settings) -> ObjectStore:

@@ -21,8 +21,9 @@ from typing import NamedTuple
 from pydantic import ValidationError
 
 from schemas import Document, Event, EventType, OcrResult, StoredObject
+from schemas.models import LockMode
 from storage import layout
-from storage.base import ObjectNotFound, SourceChanged
+from storage.base import ObjectNotFound, ObjectStore, SourceChanged
 from storage.retention import DEFAULT_LOCK_MODE, lock_for
 
 DOCUMENT_ID_METADATA = "document-id"
@@ -38,7 +39,7 @@ def is_archived(document: Document) -> bool:
     return any(event.type is EventType.archived for event in document.events)
 
 
-def read_meta(store, key: str) -> Document | None:
+def read_meta(store: ObjectStore, key: str) -> Document | None:
     """The Document a meta.json holds; None if absent or unreadable (a damaged one is the audit's business)."""
     try:
         data = store.get_bytes(key)
@@ -54,13 +55,13 @@ def meta_bytes(document: Document) -> bytes:
     return json.dumps(json.loads(document.model_dump_json()), ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def put_meta(store, key: str, document: Document) -> StoredObject:
+def put_meta(store: ObjectStore, key: str, document: Document) -> StoredObject:
     return store.put_bytes(
         key, meta_bytes(document), content_type="application/json", metadata={DOCUMENT_ID_METADATA: document.id}
     )
 
 
-def _taken_by_another(store, prefix: str, doc_id: str) -> bool:
+def _taken_by_another(store: ObjectStore, prefix: str, doc_id: str) -> bool:
     """Whether objects of another document sit in the folder (say, of an attempt that never finished)."""
     for key in store.list(prefix):
         found = store.stat(key)
@@ -70,7 +71,7 @@ def _taken_by_another(store, prefix: str, doc_id: str) -> bool:
     return False
 
 
-def choose_keys(store, document: Document, original_extension: str) -> ArchiveResult:
+def choose_keys(store: ObjectStore, document: Document, original_extension: str) -> ArchiveResult:
     """Where the document goes, or where it already is (duplicate=True)."""
     choices = [False, True] if layout.archival_name(document) else [True]
     for by_id in choices:
@@ -85,7 +86,7 @@ def choose_keys(store, document: Document, original_extension: str) -> ArchiveRe
     raise AssertionError("unreachable: the by-id folder is always a choice")
 
 
-def find_archived(store, document: Document, *, scan_dossier: bool = False, known_meta_keys=()) -> ArchiveResult | None:
+def find_archived(store: ObjectStore, document: Document, *, scan_dossier: bool = False, known_meta_keys=()) -> ArchiveResult | None:
     """The archived copy of `document` in the store, if any (by the folders it would get; with `scan_dossier`,
     also by every meta.json of its dossier not in `known_meta_keys`, for ordinals that shifted)."""
     found = choose_keys(store, document, "bin")
@@ -115,7 +116,7 @@ def archive_document(
     archive_pdf_path: Path,
     ocr: OcrResult,
     agent: str,
-    lock_mode: str = DEFAULT_LOCK_MODE,
+    lock_mode: "str | LockMode" = DEFAULT_LOCK_MODE,
     now: datetime | None = None,
 ) -> ArchiveResult:
     """Store every object of `document`; return it with objects and `archived` event, and role -> key.

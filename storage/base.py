@@ -76,7 +76,8 @@ class SourceChanged(ChecksumMismatch):
     code = "source_changed"
     vi = "Tệp gốc đã thay đổi trong khi xử lý"
     en = "The original file changed while it was being processed"
-    retryable = False
+    retryable = False  # storing it again now would read the changed file: not in this run
+    retry_later = True  # still being written: take it again once it is stable
 
 
 class RetentionLocked(StorageError):

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
+from schemas.failures import InvalidSetting
 from schemas.models import ObjectLock, StoredObject
 from storage.base import DEFAULT_CONTENT_TYPE, HashingReader, ObjectStore, RetentionLocked, check_key
 
@@ -22,10 +23,10 @@ from storage.base import DEFAULT_CONTENT_TYPE, HashingReader, ObjectStore, Reten
 class MirroredStore(ObjectStore):
     def __init__(self, primary: ObjectStore, replicas: list[ObjectStore]):
         if not replicas:
-            raise ValueError("a mirrored store needs at least one replica")
+            raise InvalidSetting("a mirrored store needs at least one replica")
         urls = [primary.url, *(replica.url for replica in replicas)]
         if len(set(urls)) != len(urls):
-            raise ValueError(f"a replica must be another store than the primary: {urls}")
+            raise InvalidSetting(f"a replica must be another store than the primary: {urls}")
         self.primary = primary
         self.replicas = list(replicas)
         self.url = primary.url

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from schemas.models import ObjectLock, Retention
+from schemas.models import LockMode, ObjectLock, Retention
 
-LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
-DEFAULT_LOCK_MODE = "GOVERNANCE"
+DEFAULT_LOCK_MODE = LockMode.governance
 
 
 def parse_retention(value: str | int | Retention) -> Retention:
@@ -27,11 +26,8 @@ def parse_retention(value: str | int | Retention) -> Retention:
     return Retention.model_validate(value)
 
 
-def check_lock_mode(mode: str) -> str:
-    normalised = (mode or "").strip().upper()
-    if normalised not in LOCK_MODES:
-        raise ValueError(f"lock mode must be GOVERNANCE or COMPLIANCE, not {mode!r}")
-    return normalised
+def check_lock_mode(mode: "str | LockMode") -> LockMode:
+    return LockMode.parse(mode)
 
 
 def add_years(moment: datetime, years: int) -> datetime:

@@ -31,8 +31,9 @@ from minio.retention import Retention as S3Retention
 from minio.sse import SseS3
 from minio.versioningconfig import ENABLED, SUSPENDED, VersioningConfig
 
+from schemas.failures import InvalidSetting
 from schemas.failures import SohoaFailure
-from schemas.models import ObjectLock, StoredObject
+from schemas.models import LockMode, ObjectLock, StoredObject
 from storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
@@ -57,7 +58,6 @@ _NOT_FOUND_CODES = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "NoSuchObject"
 _TRANSIENT_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed"}
 _BUCKET_ALREADY_OURS = {"BucketAlreadyOwnedByYou"}
 _NO_LOCK_CONFIG = {"ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration"}
-LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 
 
 class EndpointWithCredentials(SohoaFailure):
@@ -118,7 +118,7 @@ class S3Store(ObjectStore):
                 http_client=http,
             )
         except ValueError as error:
-            raise ValueError(f"S3 endpoint {endpoint!r}: {error}") from None
+            raise InvalidSetting(f"S3 endpoint {endpoint!r}: {error}") from None
         self._bucket_ready = False
         self._bucket_lock = threading.Lock()
 
@@ -142,10 +142,8 @@ class S3Store(ObjectStore):
                     "retention; archive into a bucket created with Object Lock (sohoa creates its buckets so)"
                 )
             if lock.retain_until is not None:
-                mode = (lock.mode or "GOVERNANCE").upper()
-                if mode not in LOCK_MODES:
-                    raise ValueError(f"S3 Object Lock mode must be one of {LOCK_MODES}, not {lock.mode!r}")
-                retention = S3Retention(mode, lock.retain_until)
+                # The mode was checked when the lock was made (schemas.LockMode).
+                retention = S3Retention((lock.mode or LockMode.governance).value, lock.retain_until)
         # Prefixed explicitly: minio would otherwise send keys like "content-language" as standard headers.
         headers = {USER_METADATA_PREFIX + name: encode_metadata_value(value) for name, value in metadata.items()}
         with self._translated_errors("upload", key):
@@ -369,7 +367,7 @@ def _split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:
     """Accept "host:port" (the documented form) and also "http(s)://host:port" as people paste it."""
     endpoint = endpoint.strip()
     if not endpoint:
-        raise ValueError("an s3:// store needs an endpoint (host:port, SOHOA_S3_ENDPOINT)")
+        raise InvalidSetting("an s3:// store needs an endpoint (host:port, SOHOA_S3_ENDPOINT)")
     masked = _without_secret(endpoint)
     if masked != endpoint:
         raise EndpointWithCredentials(masked)
@@ -377,6 +375,6 @@ def _split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:
         return endpoint.removeprefix("https://").rstrip("/"), True
     if endpoint.startswith("http://"):
         if secure:
-            raise ValueError(f"S3 endpoint {endpoint!r} says http:// but TLS (secure) was asked for")
+            raise InvalidSetting(f"S3 endpoint {endpoint!r} says http:// but TLS (secure) was asked for")
         return endpoint.removeprefix("http://").rstrip("/"), False
     return endpoint, secure

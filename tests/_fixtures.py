@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from flows._runner import run_direct
+from archive.stages import run_direct
 from schemas import Document, Event, EventType, OcrResult, Page
 from storage import ObjectStore, open_store
 from storage.archive import ArchiveResult, archive_document

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from conftest import sohoa_command
 from schemas import Document
-from search import Catalog
+from catalog import Catalog
 
 AGENCY = "000.00.00.H33"
 
@@ -27,7 +27,7 @@ def dossier_code(sequence: int) -> str:
 
 def tiny_png(text: str) -> bytes:
     """One line of text on a small page: Tesseract reads it in a fraction of a second."""
-    from sohoa.samples import _font_files
+    from samples.dossier import _font_files
 
     image = Image.new("L", (640, 60), 255)
     ImageDraw.Draw(image).text((10, 12), text, font=ImageFont.truetype(_font_files()["regular"], 28), fill=0)

@@ -18,9 +18,9 @@ import pytest
 from _fixtures import AGENCY, archive_synthetic
 from _pages import MARKERS, write_png
 from conftest import run_sohoa, sohoa_command
-from search import Catalog
-from search.rebuild import rebuild_catalog
-from sohoa.settings import get_settings
+from catalog import Catalog
+from archive.reindex import rebuild_catalog
+from schemas.settings import get_settings
 from storage import layout, open_store, store_from_settings
 
 ROUNDS = 20
@@ -39,7 +39,7 @@ def _stored_ordinals(store, dossier: str) -> list[int]:
 def _ingest_rounds(files: list[str], barrier, failures) -> None:
     """One of two ingesting processes: round after round, its file into that round's dossier, started at the same
     moment as the other process's file (the barrier)."""
-    from flows.ingest import ingest_paths
+    from archive.ingest import ingest_paths
 
     try:
         for number, path in enumerate(files):
@@ -120,7 +120,7 @@ def test_a_catalog_from_before_ordinal_reservations_opens_and_keeps_its_numbers(
     with sqlite3.connect(sohoa_home / "catalog.db") as database:
         database.execute("DROP TABLE IF EXISTS ordinals")
 
-    from flows.ingest import ingest_paths
+    from archive.ingest import ingest_paths
 
     [report] = ingest_paths([str(write_png(tmp_path / "later.png", "Mike"))], dossier=dossier, agency=AGENCY)
 

@@ -9,12 +9,12 @@ import random
 import pytest
 
 from classify import classify_text
-from classify.labels import label_document
-from classify.model import LATEST_KEY, load_latest
-from flows.retrain import retrain
+from archive.labels import label_document
+from archive.classifier import LATEST_KEY, load_latest
+from archive.retrain import retrain
 from schemas import Document, DocType
-from search import Catalog
-from sohoa.settings import get_settings
+from catalog import Catalog
+from schemas.settings import get_settings
 from storage import layout, store_from_settings
 from storage.archive import put_meta
 
@@ -99,11 +99,14 @@ def test_a_correction_teaches_the_model(archive):
     model = load_latest(store)
     after = classify_text(new_slip, model)
     assert after.doc_type is DocType.giay_tiep_nhan and after.confidence >= 0.5 and not after.needs_review
-    # Ingest's classify stage finds the model in the store by itself.
-    from flows.ingest import classify_stage
+    # Ingest's classify stage gets the model the archive context finds in the store by itself.
+    from archive import Archive
+    from archive.ingest import CLASSIFY
     from schemas import OcrResult, Page
 
-    staged = classify_stage.fn(OcrResult(pages=[Page(number=1, blank=True), Page(number=2, text=new_slip)]))
+    with Archive.open() as archive:
+        staged = CLASSIFY.fn(OcrResult(pages=[Page(number=1, blank=True), Page(number=2, text=new_slip)]),
+                             archive.classifier_model(), archive.settings.classify_threshold)
     assert staged.doc_type is DocType.giay_tiep_nhan and staged.method.startswith("model:")
     # What the rules know still stands with the model: a decision stays a decision.
     assert classify_text(decision(random.Random(7)), model).doc_type is DocType.quyet_dinh

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from conftest import SAMPLE_DOSSIER, run_sohoa
-from search import Catalog
-from sohoa.settings import get_settings
+from catalog import Catalog
+from schemas.settings import get_settings
 from storage import store_from_settings
 
 METADATA_FIELDS = {"number", "notation", "issued_date", "issuer", "subject", "dossier_code", "procedure_code",
@@ -64,7 +64,7 @@ def test_ingest_keeps_the_metadata_and_label_corrects_the_type(sample_dossier, s
 
 
 def test_one_stop_shop_form_issuer_from_the_left_column_and_its_dossier_code(sample_dossier, sohoa_home, tmp_path):
-    from sohoa.samples import render_dossier
+    from samples.dossier import render_dossier
 
     folder, documents = sample_dossier
     form = next(document for document in documents if document.doc_type == "giay_tiep_nhan")

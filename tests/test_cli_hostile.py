@@ -197,8 +197,8 @@ def test_dossier_code_rules_shared_by_the_cli_and_the_api(value, accepted):
 def exportable(workdir) -> str:
     """A dossier with one document in the catalog (recorded directly: no OCR needed to export it)."""
     from schemas import Document
-    from search import Catalog
-    from sohoa.settings import get_settings
+    from catalog import Catalog
+    from schemas.settings import get_settings
 
     catalog = Catalog.from_settings(get_settings())
     try:

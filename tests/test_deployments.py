@@ -283,8 +283,8 @@ def test_prefect_deploy_all_creates_every_deployment_with_its_schedule(prefect_s
 
 def test_a_dossier_ingested_through_the_deployment_on_a_worker(sample_dossier, tmp_path, worker, through_prefect):
     from flows.dispatch import run_ingest
-    from search import Catalog
-    from sohoa.settings import get_settings
+    from catalog import Catalog
+    from schemas.settings import get_settings
 
     folder = sample_folder(sample_dossier, tmp_path, ("001-quyet-dinh.jpg",))
     (folder / "009-trang-trong.pdf").write_bytes(b"")  # an empty file: quarantined by the worker, reason and all
@@ -323,8 +323,8 @@ def test_a_dossier_ingested_through_the_deployment_on_a_worker(sample_dossier, t
 
 def test_the_reindex_deployment_restores_the_catalog_on_the_worker(prefect_server, worker, through_prefect,
                                                                    tmp_path):
-    from search import Catalog
-    from sohoa.settings import get_settings
+    from catalog import Catalog
+    from schemas.settings import get_settings
 
     def catalog_ids() -> set[str]:
         catalog = Catalog.from_settings(get_settings())
@@ -357,8 +357,8 @@ def _tiny_jpeg(seed: int) -> bytes:
 
 def _archived_and_empty(tmp_path, dossier: str, seed: int) -> tuple[Path, Path, str]:
     """A real JPEG already archived and in the catalog under `dossier` (no OCR), and an empty file."""
-    from search import Catalog
-    from sohoa.settings import get_settings
+    from catalog import Catalog
+    from schemas.settings import get_settings
     from storage import store_from_settings
 
     archived = archive_synthetic(store_from_settings(get_settings()), tmp_path / "scans", _tiny_jpeg(seed),
@@ -423,7 +423,7 @@ def test_when_the_reports_do_not_come_back_the_catalog_tells(outcome, tmp_path, 
                                                             through_prefect):
     from flows import dispatch
     from flows.dispatch import _through_deployment
-    from sohoa.settings import get_settings
+    from schemas.settings import get_settings
 
     job_variables, code, retryable = OUTCOMES[outcome]
     dossier = f"{SAMPLE_DOSSIER}-{outcome}"

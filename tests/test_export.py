@@ -9,11 +9,12 @@ from datetime import date
 from openpyxl import load_workbook
 
 from classify import classify_text
-from classify.dossier import DOCUMENT_COLUMNS, DOSSIER_COLUMNS, DOSSIER_NAME
+from archive.dossiers import DOSSIER_NAME
+from archive.export import DOCUMENT_COLUMNS, DOSSIER_COLUMNS
 from conftest import run_sohoa
 from schemas import Document
-from search import Catalog
-from sohoa.settings import get_settings
+from catalog import Catalog
+from schemas.settings import get_settings
 from storage import layout, store_from_settings
 from storage.archive import put_meta
 
@@ -85,7 +86,7 @@ def test_dossier_fields_set_and_exported(sohoa_home, tmp_path):
     assert by_header[2]["Số trang"] == 3
 
     # The archivist's fields survive the loss of the catalog: reindex reads them back from dossier.json.
-    from search.rebuild import rebuild_catalog
+    from archive.reindex import rebuild_catalog
 
     (sohoa_home / "catalog.db").unlink()
     catalog = Catalog.from_settings(settings)

@@ -10,11 +10,11 @@ import random
 
 from _fixtures import AGENCY, DOSSIER, archive_synthetic, sample_folder, samples_named, set_env, sha256
 from conftest import run_sohoa
-from flows.audit import run_audit
-from flows.ingest import ingest_paths
-from search import Catalog
-from search.rebuild import rebuild_catalog
-from sohoa.settings import get_settings
+from archive.audit import run_audit
+from archive.ingest import ingest_paths
+from catalog import Catalog
+from archive.reindex import rebuild_catalog
+from schemas.settings import get_settings
 from storage import MirroredStore, open_store, store_from_settings
 from storage import layout
 

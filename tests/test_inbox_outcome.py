@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath as P
 import pytest
 
 from inbox.outcome import (
-    NotQuarantined, RetryTargetTaken, error_json_path, failure_text, mark_done, quarantine, quarantined_files,
+    NotQuarantined, RetryTargetTaken, error_json_path, mark_done, report_failure, quarantine, quarantined_files,
     retry_quarantined,
 )
 from schemas import DocumentReport, DocumentStatus
@@ -25,18 +25,42 @@ def _claimed(tmp_path: Path, data: bytes = b"%PDF-1.7 locked") -> Path:
     return path
 
 
-def test_failure_text_gives_back_the_named_failure():
-    text = failure_text(str(EncryptedFile("owner password (AES-256) / no user key")))
-    assert (text.code, text.vi, text.en) == ("encrypted_file", EncryptedFile.vi, EncryptedFile.en)
-    assert text.detail == "owner password (AES-256) / no user key" and not text.retryable
-    assert failure_text(str(OcrCrashed())).detail == ""
+def test_a_reports_failure_is_read_as_data_with_its_own_texts():
+    report = DocumentReport(id=None, dossier="d", source="x.pdf", status=DocumentStatus.quarantined,
+                            failure=EncryptedFile("owner password (AES-256) / no user key").as_data())
+    failure = report_failure(report)
+    assert (failure.code, failure.vi, failure.en) == ("encrypted_file", EncryptedFile.vi, EncryptedFile.en)
+    assert failure.detail == "owner password (AES-256) / no user key" and not failure.retryable
+    # The text people read follows the data; nothing reads it back.
+    assert report.error == str(EncryptedFile("owner password (AES-256) / no user key"))
+    # A report as JSON (from a Prefect worker) keeps every field.
+    again = DocumentReport.model_validate_json(report.model_dump_json())
+    assert again.failure == report.failure
     # The archive being unreachable, or a file still being written, is not the file's fault.
-    assert failure_text(str(StorageUnavailable("timeout"))).retryable
-    assert failure_text(str(SourceChanged("grew"))).retryable
-    # A failure this process does not know is still read as code, vi, en, detail.
-    other = failure_text("new_check: Kiểm tra mới / A new check (page 2)")
-    assert (other.code, other.vi, other.en, other.detail) == ("new_check", "Kiểm tra mới", "A new check", "page 2")
-    assert failure_text("boom").code == "internal_error"
+    assert StorageUnavailable("timeout").as_data().retryable
+    assert SourceChanged("grew").as_data().retryable and not SourceChanged.retryable
+
+
+def test_a_failure_round_trips_as_data_with_only_the_inbox_package_imported():
+    """The watcher decides from the report's fields, not from which failure classes happen to be imported."""
+    import subprocess
+    import sys
+
+    program = (
+        "import json, sys\n"
+        "import inbox.watch, inbox.outcome\n"
+        "from schemas import DocumentReport\n"
+        "report = DocumentReport.model_validate_json(sys.stdin.read())\n"
+        "failure = inbox.outcome.report_failure(report)\n"
+        "assert 'storage' not in sys.modules, 'storage was imported'\n"
+        "print(json.dumps([failure.code, failure.retryable]))\n"
+    )
+    report = DocumentReport(id=None, dossier="d", source="x.pdf", status=DocumentStatus.quarantined,
+                            failure=StorageUnavailable("timeout").as_data())
+    completed = subprocess.run([sys.executable, "-c", program], input=report.model_dump_json(), text=True,
+                               capture_output=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout) == ["storage_unavailable", True]
 
 
 def test_done_keeps_the_inbox_path_under_the_day(tmp_path):
@@ -57,7 +81,7 @@ def test_done_may_delete_instead(tmp_path):
 
 def _quarantined(tmp_path: Path) -> Path:
     report = DocumentReport(id=None, dossier="000.00.00.H33-230607-0001", source="x",
-                            status=DocumentStatus.quarantined, error=str(EncryptedFile()))
+                            status=DocumentStatus.quarantined, failure=EncryptedFile().as_data())
     return quarantine(tmp_path / "inbox", _claimed(tmp_path), RELATIVE, report, agency="000.00.00.H33",
                       worker="w1", day=DAY)
 

@@ -5,9 +5,9 @@ from functools import partial
 
 from _fixtures import fast_store_retries
 from _watch_helpers import AGENCY, archived_documents, claimed_files, dossier_code, drop, inbox_files, tiny_png
-from flows.ingest import ingest_paths
+from archive.ingest import ingest_paths
 from inbox.watch import InboxWorker, WatchOptions
-from sohoa.settings import get_settings
+from schemas.settings import get_settings
 
 
 def _worker(inbox):

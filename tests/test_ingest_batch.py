@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import shutil
 
-from flows.ingest import ingest_paths
+from archive.ingest import ingest_paths
 from schemas import DocumentStatus
-from search import Catalog
-from sohoa.settings import get_settings
+from catalog import Catalog
+from schemas.settings import get_settings
 from storage import store_from_settings
 
 from _pages import MARKERS, write_png, write_tiff

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import run_sohoa
 from schemas.text import fold
-from search import Catalog
-from sohoa.settings import get_settings
+from catalog import Catalog
+from schemas.settings import get_settings
 from storage import open_store, store_from_settings
 
 AGENCY = "000.00.00.H33"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from schemas.doctypes import DocType
-from sohoa._labelled_texts import CCCD_PREFIXES, vn_date
-from sohoa.labelled import FIELD_NAMES, KHAC_KINDS, TYPED_SLUGS, LabelledDocument, render_labelled_set
+from samples._labelled_texts import CCCD_PREFIXES, vn_date
+from samples.labelled import FIELD_NAMES, KHAC_KINDS, TYPED_SLUGS, LabelledDocument, render_labelled_set
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "bench" / "eval_set"
 EVAL_FILES = ("clean-200dpi.jsonl", "degraded-150dpi.jsonl")
@@ -103,5 +103,5 @@ def test_committed_eval_set_parses_covers_every_slug_and_matches_the_generator(n
     assert sum(bool(row["text"].strip()) for row in rows) >= len(rows) - 2  # only near-blank pages read empty
     expected = {d.id: (d.doc_type, d.fields()) for d in labelled}
     assert {row["id"]: (row["doc_type"], row["fields"]) for row in rows} == expected, (
-        "bench/eval_set is out of step with sohoa.labelled: rebuild it with bench/classify_eval.py --build"
+        "bench/eval_set is out of step with samples.labelled: rebuild it with bench/classify_eval.py --build"
     )

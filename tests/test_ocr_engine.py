@@ -24,7 +24,7 @@ def word_error(reference: str, hypothesis: str) -> float:
 
 @pytest.fixture(scope="module")
 def clean_samples(tmp_path_factory):
-    from sohoa.samples import render_dossier
+    from samples.dossier import render_dossier
 
     return render_dossier(tmp_path_factory.mktemp("clean"), dpi=200, degrade=False)
 

@@ -10,7 +10,7 @@ from ocr.preprocess import estimate_skew, is_blank, prepare, to_gray
 @pytest.fixture(scope="module")
 def clean_page(tmp_path_factory):
     """A clean, straight 200 dpi QUYẾT ĐỊNH page from the project's own sample generator."""
-    from sohoa.samples import render_dossier
+    from samples.dossier import render_dossier
 
     documents = render_dossier(tmp_path_factory.mktemp("clean"), dpi=200, degrade=False)
     decision = next(document for document in documents if document.doc_type == "quyet_dinh")

@@ -18,12 +18,12 @@ from _fixtures import (
     set_env,
 )
 from conftest import run_sohoa
-from flows._runner import run_direct
-from flows.ingest import ingest_paths
+from archive.stages import run_direct
+from archive.ingest import ingest_paths
 from schemas.text import fold
-from search import Catalog
-from search.rebuild import rebuild_catalog
-from sohoa.settings import get_settings
+from catalog import Catalog
+from archive.reindex import rebuild_catalog
+from schemas.settings import get_settings
 from storage import layout, open_store, store_from_settings
 from storage.archive import find_archived
 

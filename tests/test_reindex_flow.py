@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from _fixtures import archive_synthetic, set_env
-from search import Catalog
-from sohoa.settings import get_settings
+from catalog import Catalog
+from schemas.settings import get_settings
 from storage import layout, store_from_settings
 
 QUERIES = ("quyết định", "quyet dinh", "đất đai", "giay khai sinh", "không có từ này")

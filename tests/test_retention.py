@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from _fixtures import archive_synthetic, sha256, store  # noqa: F401  (store is a fixture)
 from schemas.failures import SohoaFailure
 from schemas.models import ObjectLock, Retention
-from sohoa.settings import Settings
+from schemas.settings import Settings
 from storage import (
     FolderStore,
     LockUnavailable,

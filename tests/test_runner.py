@@ -3,7 +3,7 @@
 import pytest
 from prefect import task
 
-from flows._runner import run_direct
+from archive.stages import run_direct
 from schemas.failures import CorruptFile
 from storage import StorageUnavailable
 

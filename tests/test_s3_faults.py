@@ -11,11 +11,11 @@ import time
 import pytest
 
 from _fixtures import AGENCY, fast_store_retries, object_versions, sample_folder, samples_named, set_env
-from flows.audit import run_audit
-from flows.ingest import ingest_paths
+from archive.audit import run_audit
+from archive.ingest import ingest_paths
 from s3server import SeaweedServer
-from search import Catalog
-from sohoa.settings import get_settings
+from catalog import Catalog
+from schemas.settings import get_settings
 from storage import StorageUnavailable, open_store, store_from_settings
 from storage import layout
 

@@ -6,8 +6,8 @@ import pytest
 
 from schemas import Classification, DocType, Document
 from schemas.text import fold, words
-from search import Catalog
-from search._query import match_expression, snippet
+from catalog import Catalog
+from catalog.search.query import match_expression, snippet
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import tracemalloc
 import pytest
 
 from schemas.models import StoredObject
-from sohoa.settings import Settings
+from schemas.settings import Settings
 from storage import (
     ChecksumMismatch,
     FolderStore,

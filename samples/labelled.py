@@ -2,7 +2,7 @@
 
 `render_labelled_set(outdir)` writes `per_type` one-page documents of each of the 22 typed slugs, plus four
 `khac` pages (gibberish, near-blank, an English letter, a table of numbers), as JPEG scans laid out and
-degraded by the sample generator (`sohoa.samples`), and returns what each one truly is and says.
+degraded by the sample generator (`samples.dossier`), and returns what each one truly is and says.
 Issuing bodies, places, numbers, dates and subjects vary with the seed; output is reproducible from
 (dpi, degrade, seed, per_type).
 
@@ -26,8 +26,8 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
 from schemas.doctypes import DocType
-from sohoa import _labelled_texts as docs
-from sohoa._labelled_texts import (
+from samples import _labelled_texts as docs
+from samples._labelled_texts import (
     ENGLISH_LETTER,
     PROCEDURES,
     Context,
@@ -39,8 +39,8 @@ from sohoa._labelled_texts import (
     person,
     vn_date,
 )
-from sohoa._sample_texts import SMALL, TITLE, Columns, Gap, Line, Scribble, _center, _item, _para
-from sohoa.samples import (
+from samples._sample_texts import SMALL, TITLE, Columns, Gap, Line, Scribble, _center, _item, _para
+from samples.dossier import (
     JPEG_QUALITY_CLEAN,
     JPEG_QUALITY_DEGRADED,
     LEFT,
@@ -67,7 +67,7 @@ class LabelledDocument(BaseModel):
     id: str
     path: Path
     doc_type: str
-    text: str  # true text, one printed line per line (see sohoa.samples for the reading order)
+    text: str  # true text, one printed line per line (see samples.dossier for the reading order)
     number: str | None = None
     notation: str | None = None
     issued_date: str | None = None  # YYYY-MM-DD
@@ -478,7 +478,7 @@ def render_labelled_set(
     return documents
 
 
-if __name__ == "__main__":  # python -m sohoa.labelled OUTDIR [DPI]
+if __name__ == "__main__":  # python -m samples.labelled OUTDIR [DPI]
     import sys
 
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "labelled")

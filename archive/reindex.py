@@ -13,10 +13,13 @@ import json
 
 from pydantic import BaseModel, Field, ValidationError
 
+from archive.context import Archive, opened
 from schemas import Document, Dossier, OcrResult
-from search.catalog import Catalog
+from schemas.failures import SohoaFailure
+from schemas.settings import Settings
+from catalog.records import Catalog
 from storage import layout
-from storage.base import ObjectNotFound, StorageError, StorageUnavailable
+from storage.base import ObjectNotFound, ObjectStore, StorageError, StorageUnavailable
 
 
 class RebuildReport(BaseModel):
@@ -35,7 +38,7 @@ class UnreadableDocument(StorageError):
     retryable = False
 
 
-def load_archived(store, meta_key: str) -> tuple[Document, OcrResult]:
+def load_archived(store: ObjectStore, meta_key: str) -> tuple[Document, OcrResult]:
     """The document and its OCR from the store, from the first copy whose ocr.json matches meta.json's SHA-256
     (a MirroredStore offers its replicas when the primary's copy is missing or damaged)."""
     problems = []
@@ -56,7 +59,7 @@ def load_archived(store, meta_key: str) -> tuple[Document, OcrResult]:
     raise UnreadableDocument(f"{meta_key}: " + "; ".join(problems))
 
 
-def _read_any(store, key: str) -> bytes:
+def _read_any(store: ObjectStore, key: str) -> bytes:
     for copy in getattr(store, "copies", [store]):
         try:
             return copy.get_bytes(key)
@@ -65,13 +68,13 @@ def _read_any(store, key: str) -> bytes:
     raise ObjectNotFound(f"{store.url} {key}: on no copy")
 
 
-def record_from_store(catalog: Catalog, store, meta_key: str) -> Document:
+def record_from_store(catalog: Catalog, store: ObjectStore, meta_key: str) -> Document:
     document, ocr = load_archived(store, meta_key)
     catalog.record(document, layout.keys_of(document, meta_key), [page.text for page in ocr.pages])
     return document
 
 
-def rebuild_catalog(store, catalog: Catalog) -> RebuildReport:
+def rebuild_catalog(store: ObjectStore, catalog: Catalog) -> RebuildReport:
     report = RebuildReport()
     seen: set[str] = set()
     unreadable_meta_keys: set[str] = set()
@@ -111,3 +114,27 @@ def rebuild_catalog(store, catalog: Catalog) -> RebuildReport:
     }
     report.removed = catalog.prune(keep)
     return report
+
+
+class ReindexIncomplete(SohoaFailure):
+    code = "reindex_incomplete"
+    vi = "Dựng lại danh mục chưa trọn: có tài liệu trong kho không đọc được"
+    en = "The catalog was rebuilt without some documents: their meta.json or ocr.json cannot be read"
+
+
+def rebuild(settings: Settings | None = None, archive: Archive | None = None) -> RebuildReport:
+    """Rebuild the catalog from the store (the work of `sohoa reindex` and the `reindex` flow)."""
+    with opened(archive, settings) as archive:
+        return rebuild_catalog(archive.store, archive.catalog)
+
+
+def summary(report: RebuildReport) -> dict:
+    """What a run did, small enough for the Prefect UI: counts, and the keys removed or skipped."""
+    return {
+        "documents": report.documents,
+        "pages": report.pages,
+        "audits": report.audits,
+        "dossiers": report.dossiers,
+        "removed": list(report.removed),
+        "skipped": [dict(skipped) for skipped in report.skipped],
+    }

@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sohoa._sample_texts import BODY, MOTTO, SMALL, TINY, TITLE, Columns, Gap, Line, Scribble, _center, _item, _para
-from sohoa.samples import _wrap
+from samples._sample_texts import BODY, MOTTO, SMALL, TINY, TITLE, Columns, Gap, Line, Scribble, _center, _item, _para
+from samples.dossier import _wrap
 
 # (province, city used in the date line, CCCD birth-province prefix, districts, communes)
 PROVINCES: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 from schemas import DocType, Document, Event, EventType
 from schemas.failures import SohoaFailure
-from search import Catalog
-from storage import layout
+from catalog import Catalog
+from storage import ObjectStore, layout
 from storage.archive import put_meta
 
 
@@ -19,7 +19,7 @@ class UnknownDocument(SohoaFailure):
     retryable = False
 
 
-def label_document(catalog: Catalog, store, doc_id: str, doc_type: DocType, who: str = "archivist") -> Document:
+def label_document(catalog: Catalog, store: ObjectStore, doc_id: str, doc_type: DocType, who: str = "archivist") -> Document:
     """Set the document's type as confirmed by `who`; returns the document as stored."""
     document = catalog.get(doc_id)
     known = catalog.status_of(doc_id)

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.models import LockMode, Retention
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore")
@@ -29,7 +31,7 @@ class Settings(BaseSettings):
     retention: str = Field(
         "10", description="Thời hạn bảo quản of originals: years (e.g. 10) or vinh-vien (permanent: legal hold)."
     )
-    lock_mode: str = Field(
+    lock_mode: LockMode = Field(
         "GOVERNANCE", description="S3 Object Lock mode of originals: GOVERNANCE (admin may lift) or COMPLIANCE."
     )
     replica_url: str = Field(
@@ -42,6 +44,9 @@ class Settings(BaseSettings):
     replica_s3_region: str = Field("", description="Replica S3 region (default SOHOA_S3_REGION).")
     catalog_url: str = Field("", description="sqlite:///abs/path.db (default SOHOA_HOME/catalog.db).")
     ocr_lang: str = Field("vie", description="Tesseract languages (vie read Vietnamese best in bench/ocr_bench.py).")
+    tesseract_cmd: str = Field(
+        "", description="The Tesseract program (default `tesseract` on PATH); read by ocr.tesseract for each run."
+    )
     tesseract_timeout: float = Field(120, description="Seconds one page may take in Tesseract before it is stopped.")
     max_file_mb: int = Field(500, description="Largest input file accepted, in MiB.")
     max_page_pixels: int = Field(
@@ -81,8 +86,6 @@ class Settings(BaseSettings):
     @field_validator("retention")
     @classmethod
     def _check_retention(cls, value: str) -> str:
-        from schemas.models import Retention
-
         Retention.model_validate(value)  # its ValueError says what is accepted
         return value
 
@@ -101,12 +104,10 @@ class Settings(BaseSettings):
     def _lower_done_action(cls, value):
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("lock_mode")
+    @field_validator("lock_mode", mode="before")
     @classmethod
-    def _check_lock_mode(cls, value: str) -> str:
-        if value.strip().upper() not in ("GOVERNANCE", "COMPLIANCE"):
-            raise ValueError(f"lock mode must be GOVERNANCE or COMPLIANCE, not {value!r}")
-        return value.strip().upper()
+    def _check_lock_mode(cls, value):
+        return LockMode.parse(value)
 
     @cached_property
     def home_dir(self) -> Path:

@@ -40,75 +40,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from schemas.failures import InvalidSetting
 from schemas import Document, DocumentStatus, Dossier, SearchHit, SearchResult
 from schemas.failures import SohoaFailure
-from search import _index
-from search._query import match_expression, snippet
+from catalog.search import index as search_index
+from catalog.search import search as search_documents
 
-metadata = MetaData()
-
-documents = Table(
-    "documents",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("dossier", String(64), index=True),
-    Column("agency", String(32)),
-    Column("source", Text, nullable=False),
-    Column("doc_type", String(32), nullable=False, index=True),
-    Column("title", Text, nullable=False),
-    Column("pages", Integer, nullable=False),
-    Column("sha256", String(64), nullable=False, index=True),
-    Column("size", Integer, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("keys", JSON, nullable=False),
-    Column("received_at", DateTime(timezone=True)),
-    Column("document", JSON, nullable=False),  # the full meta.json model, for the API and exports
-)
-
-page_text = Table(
-    "page_text",
-    metadata,
-    Column("doc_id", String(64), primary_key=True),
-    Column("page", Integer, primary_key=True),
-    Column("text", Text, nullable=False),
-)
-
-
-# The history of fixity audits (storage.fixity): one row per run, the full report as JSON. The same reports are
-# kept in the store under _audits/, so `sohoa reindex` brings this history back too.
-audit_runs = Table(
-    "audits",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("started_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("finished_at", DateTime(timezone=True)),
-    Column("checked", Integer, nullable=False),
-    Column("ok", Integer, nullable=False),
-    Column("problems", Integer, nullable=False),
-    Column("repaired", Integer, nullable=False),
-    Column("report", JSON, nullable=False),
-)
-
-
-# Dossiers' archival fields (schemas.Dossier): what the archivist set, kept also as dossier.json in the store.
-dossiers = Table(
-    "dossiers",
-    metadata,
-    Column("code", String(64), primary_key=True),
-    Column("dossier", JSON, nullable=False),
-)
-
-
-# The ordinal each document of a dossier holds (its folder `<dossier>.<ordinal>`): one holder per ordinal, one
-# ordinal per document. Kept apart from `documents` because an ordinal is taken before the document is archived.
-ordinals = Table(
-    "ordinals",
-    metadata,
-    Column("dossier", String(64), primary_key=True),
-    Column("ordinal", Integer, primary_key=True),
-    Column("doc_id", String(64), nullable=False),
-    UniqueConstraint("doc_id", name="one_ordinal_per_document"),
-)
+from catalog.tables import audit_runs, documents, dossiers, metadata, ordinals, page_text
 
 
 class CatalogUnavailable(SohoaFailure):
@@ -196,7 +134,7 @@ def _backfill_ordinals(connection) -> None:
 class Catalog:
     def __init__(self, url: str):
         if not url.startswith("sqlite:///"):
-            raise ValueError("Only SQLite catalogs (sqlite:///path) are supported so far.")
+            raise InvalidSetting("Only SQLite catalogs (sqlite:///path) are supported so far.")
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.url = url
         self.engine: Engine = create_engine(url)
@@ -218,7 +156,7 @@ class Catalog:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             had_ordinals = inspect(connection).has_table(ordinals.name)
             metadata.create_all(connection)
-            _index.create(connection)
+            search_index.create(connection)
             if not had_ordinals:
                 _backfill_ordinals(connection)
             connection.commit()
@@ -278,7 +216,7 @@ class Catalog:
                         for number, body in enumerate(page_texts, start=1)
                     ],
                 )
-            _index.replace_pages(connection, document.id, document.title, page_texts)
+            search_index.replace_pages(connection, document.id, document.title, page_texts)
             _keep_ordinal(connection, document)
 
     def update_document(self, document: Document) -> None:
@@ -386,7 +324,7 @@ class Catalog:
         with self.engine.begin() as connection:
             for doc_id in removed:
                 connection.execute(page_text.delete().where(page_text.c.doc_id == doc_id))
-                _index.delete(connection, doc_id)
+                search_index.delete(connection, doc_id)
                 connection.execute(documents.delete().where(documents.c.id == doc_id))
                 connection.execute(ordinals.delete().where(ordinals.c.doc_id == doc_id))
         return removed
@@ -423,32 +361,5 @@ class Catalog:
     def search(
         self, query: str, *, doc_type: str | None = None, dossier: str | None = None, limit: int = 20
     ) -> SearchResult:
-        match = match_expression(query)
-        if match is None:
-            return SearchResult(total=0, hits=[])
-        with self.engine.connect() as connection:
-            total, ranked = _index.best_pages(
-                connection, match, doc_type=doc_type, dossier=dossier, limit=max(1, limit)
-            )
-            hits = []
-            for doc_id, page, score in ranked:
-                row = connection.execute(
-                    select(documents.c.dossier, documents.c.doc_type, documents.c.title).where(
-                        documents.c.id == doc_id
-                    )
-                ).one()
-                body = connection.execute(
-                    select(page_text.c.text).where(page_text.c.doc_id == doc_id, page_text.c.page == page)
-                ).scalar_one_or_none()
-                hits.append(
-                    SearchHit(
-                        id=doc_id,
-                        dossier=row.dossier,
-                        doc_type=row.doc_type,
-                        title=row.title,
-                        score=round(score, 4),
-                        snippet=snippet(body or "", query),
-                        page=page,
-                    )
-                )
-        return SearchResult(total=total, hits=hits)
+        """Full-text search (catalog.search), over this catalog's connection."""
+        return search_documents(self.engine, query, doc_type=doc_type, dossier=dossier, limit=limit)

@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pydantic import BaseModel, ConfigDict
 
 from schemas.text import fold
-from sohoa._sample_texts import DOCUMENTS, DOSSIER_CODE, Columns, DocumentSpec, Gap, Line, Scribble
+from samples._sample_texts import DOCUMENTS, DOSSIER_CODE, Columns, DocumentSpec, Gap, Line, Scribble
 
 __all__ = ["DOSSIER_CODE", "SampleDocument", "load_manifest", "render_dossier"]
 
@@ -397,7 +397,7 @@ def load_manifest(outdir: Path) -> list[SampleDocument]:
     ]
 
 
-if __name__ == "__main__":  # python -m sohoa.samples OUTDIR (the CLI's `sohoa samples` does the same)
+if __name__ == "__main__":  # python -m samples.dossier OUTDIR (the CLI's `sohoa samples` does the same)
     import sys
 
     for document in render_dossier(Path(sys.argv[1] if len(sys.argv) > 1 else "samples")):

@@ -1,18 +1,13 @@
-"""A dossier's archival fields (Nghị định 30/2020, Phụ lục VI): derived from its documents where possible, set by
-an archivist otherwise, kept in the catalog and in the store as `{agency}/{year}/{dossier}/dossier.json`, and
-exported as JSON or as the spreadsheet archivists fill today (one row per document, dossier columns repeated)."""
+"""A dossier's archival metadata for archivists: JSON, or the spreadsheet they fill today (one row per document,
+the dossier's columns repeated), with Vietnamese headers. Citizen ID numbers never leave through it."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
-from schemas import DOC_TYPE_NAMES, DOSSIER_SETTABLE_FIELDS, Document, Dossier
-from search import Catalog
-from storage import layout
-
-DOSSIER_NAME = layout.DOSSIER_NAME
+from schemas import DOC_TYPE_NAMES, Document, Dossier
 
 # (header as archivists write it, Phụ lục VI field) for the dossier's columns, then the document's.
 DOSSIER_COLUMNS = [
@@ -42,52 +37,6 @@ DOCUMENT_COLUMNS = [
     ("Ngôn ngữ văn bản", "language"),
     ("Số trang", "pages"),
 ]
-
-
-def dossier_key(documents: list[Document], dossier: Dossier) -> str:
-    """`{agency}/{year}/{dossier}/dossier.json`, beside the dossier's documents."""
-    if documents:
-        return layout.dossier_prefix(documents[0]) + DOSSIER_NAME
-    year = dossier.year or datetime.now(timezone.utc).year
-    return f"{layout.safe_segment(dossier.agency)}/{year}/{layout.safe_segment(dossier.code)}/{DOSSIER_NAME}"
-
-
-def derive(dossier: Dossier, documents: list[Document]) -> Dossier:
-    """Counts, date span, agency and year from the documents, where the archivist set nothing."""
-    dates = sorted(d.classification.metadata.issued_date for d in documents if d.classification.metadata.issued_date)
-    derived = {
-        "documents": [document.id for document in documents],
-        "doc_total": len(documents),
-        "page_total": sum(document.pages for document in documents),
-        "agency": dossier.agency or next((d.agency for d in documents if d.agency), None),
-        "year": dossier.year or (dates[0].year if dates else (documents[0].received_at.year if documents else None)),
-        "start_date": dossier.start_date or (dates[0] if dates else None),
-        "end_date": dossier.end_date or (dates[-1] if dates else None),
-        "maintenance": dossier.maintenance or next((d.retention.label for d in documents if d.retention), None),
-    }
-    return dossier.model_copy(update=derived)
-
-
-def load(catalog: Catalog, code: str) -> tuple[Dossier, list[Document]]:
-    documents = catalog.dossier_documents(code)
-    stored = catalog.get_dossier(code) or Dossier(code=code)
-    return derive(stored, documents), documents
-
-
-def set_fields(catalog: Catalog, store, code: str, values: dict) -> Dossier:
-    """Set archivist fields (validated by the model); write dossier.json to the store, then the catalog."""
-    unknown = set(values) - set(DOSSIER_SETTABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"not a dossier field: {', '.join(sorted(unknown))}")
-    documents = catalog.dossier_documents(code)
-    current = catalog.get_dossier(code) or Dossier(code=code)
-    updated = Dossier.model_validate({**json.loads(current.model_dump_json()), **values,
-                                      "updated_at": datetime.now(timezone.utc).isoformat()})
-    updated = derive(updated, documents)
-    payload = json.dumps(json.loads(updated.model_dump_json()), ensure_ascii=False, indent=2).encode("utf-8")
-    store.put_bytes(dossier_key(documents, updated), payload, content_type="application/json")
-    catalog.record_dossier(updated)
-    return updated
 
 
 def _document_row(document: Document, position: int) -> dict:

@@ -1,0 +1,377 @@
+"""Ingest: triage -> OCR -> classify -> archival PDF -> store -> index, for each file of a dossier.
+
+Every stage is a plain function of its package, declared here with its retry policy (`archive.stages.Stage`);
+`run` decides how a stage runs: directly in this process (`run_direct`), or as a Prefect task inside the
+`ingest-dossier` flow (flows/ingest.py). A document that fails ends as a quarantined report carrying its named
+failure; the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from archive.context import Archive, opened
+from archive.stages import Stage, StageRunner, run_direct
+from catalog import Catalog
+from classify import classify_document
+from classify.model import TypeModel
+from inbox.convention import is_ignored
+from ocr import (
+    EXTENSIONS, OcrDocument, OcrOptions, OcrTicket, cancel_document, finish_document, ocr_document,
+    pages_ahead_for, read_ahead, submit_document, tesseract_version,
+)
+from ocr import archive_pdf
+from ocr import triage as triage_file
+from schemas import (
+    Classification,
+    Document,
+    DocumentReport,
+    DocumentStatus,
+    Event,
+    EventType,
+    OcrResult,
+    SourceFile,
+)
+from schemas.failures import InternalError, SohoaFailure
+from schemas.settings import Settings
+from schemas.version import __version__
+from storage import ObjectStore, StorageError, layout
+from storage.archive import ArchiveResult, archive_document, find_archived
+from storage.retention import parse_retention
+
+log = logging.getLogger("sohoa.ingest")
+
+
+
+
+
+
+def triage_stage(path: str, settings: Settings, label: str = "") -> SourceFile:
+    return triage_file(
+        Path(path),
+        max_bytes=settings.max_file_mb * 1024 * 1024,
+        max_pixels=settings.max_page_pixels,
+        max_pages=settings.max_pages,
+    )
+
+
+def ocr_stage(pending: "OcrTicket | None", source: SourceFile, options: OcrOptions, workdir: Path,
+              label: str = "") -> OcrDocument:
+    """The document's pages, read by the page workers (queued ahead by `ingest_paths`), or read now."""
+    if pending is not None:
+        return finish_document(pending)
+    return ocr_document(source, options, workdir)
+
+
+def classify_stage(result: OcrResult, model: TypeModel | None, threshold: float, label: str = "") -> Classification:
+    """Title rules, and the trained model when there is one."""
+    return classify_document(result, model, threshold)
+
+
+def archive_pdf_stage(document: OcrDocument, out_path: Path, label: str = "") -> Path:
+    archive_pdf.build(document.source, document.archive_pages, out_path)
+    return out_path
+
+
+def store_stage(
+    store: ObjectStore,
+    document: Document,
+    source: SourceFile,
+    archive_path: Path,
+    ocr: OcrResult,
+    agent: str,
+    lock_mode: str = "GOVERNANCE",
+    label: str = "",
+) -> ArchiveResult:
+    """Every object to the store (and its replica), each verified; `duplicate` if the store already had it."""
+    return archive_document(
+        store,
+        document,
+        original_path=Path(source.path),
+        original_extension=EXTENSIONS[source.format],
+        archive_pdf_path=archive_path,
+        ocr=ocr,
+        agent=agent,
+        lock_mode=lock_mode,
+    )
+
+
+def index_stage(catalog: Catalog, document: Document, keys: dict[str, str], ocr: OcrResult, label: str = "") -> None:
+    catalog.record(document, keys, [page.text for page in ocr.pages])
+
+
+# The stages and their retry policies: transient failures of the store and the catalog are retried (a server
+# restarting, a locked database), bad input never is. flows/ingest.py runs each as a Prefect task with this policy.
+TRIAGE = Stage("triage", triage_stage)
+OCR = Stage("ocr", ocr_stage)
+CLASSIFY = Stage("classify", classify_stage)
+ARCHIVAL_PDF = Stage("archival-pdf", archive_pdf_stage)
+STORE = Stage("store", store_stage, retries=4, retry_delay_seconds=(1, 3, 10, 30))
+INDEX = Stage("index", index_stage, retries=2, retry_delay_seconds=(1, 5))
+STAGES = (TRIAGE, OCR, CLASSIFY, ARCHIVAL_PDF, STORE, INDEX)
+
+
+@dataclass
+class IngestInput:
+    path: Path
+    dossier: str | None
+
+
+def expand_inputs(paths: list[str], dossier: str | None) -> list[IngestInput]:
+    """Files to ingest: a folder is one dossier (named after it unless --dossier says otherwise)."""
+    inputs = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            folder_dossier = dossier or path.resolve().name
+            for child in sorted(path.rglob("*")):
+                relative_parts = child.relative_to(path).parts
+                if child.is_file() and not any(is_ignored(Path(part)) for part in relative_parts):
+                    inputs.append(IngestInput(child, folder_dossier))
+        else:
+            inputs.append(IngestInput(path, dossier))
+    return inputs
+
+
+def _quarantined(item: IngestInput, failure: SohoaFailure, source: SourceFile | None = None) -> DocumentReport:
+    return DocumentReport(
+        id=layout.document_id(item.dossier, source.sha256) if source else None,
+        dossier=item.dossier,
+        source=str(item.path),
+        pages=source.page_count if source else 0,
+        sha256=source.sha256 if source else None,
+        status=DocumentStatus.quarantined,
+        failure=failure.as_data(),
+    )
+
+
+def _stored_report(
+    item: IngestInput, source: SourceFile, document: Document, status: DocumentStatus, keys: dict[str, str]
+) -> DocumentReport:
+    """The report of a document that is in the archive (just archived, or found there already)."""
+    return DocumentReport(
+        id=document.id, dossier=item.dossier, source=str(item.path), doc_type=document.doc_type,
+        pages=document.pages, sha256=source.sha256, status=status, keys=keys,
+    )
+
+
+def _agent() -> str:
+    return f"sohoa {__version__}; {tesseract_version()}"
+
+
+def _duplicate_in_store(item: IngestInput, source: SourceFile, found: ArchiveResult, store: ObjectStore,
+                        catalog: Catalog) -> DocumentReport:
+    """The store has it though the catalog did not: put it back in the catalog, report a duplicate."""
+    from archive.reindex import UnreadableDocument, record_from_store
+
+    try:
+        record_from_store(catalog, store, found.keys[layout.META])
+    except UnreadableDocument as error:  # still a duplicate: nothing is written; `sohoa verify` reports it
+        log.warning("%s is archived but could not be put back in the catalog: %s", found.document.id, error)
+    return _stored_report(item, source, found.document, DocumentStatus.duplicate, found.keys)
+
+
+@dataclass
+class _Pending:
+    """A document triaged, not yet in the archive, its pages queued for OCR (or to be read when finished)."""
+
+    item: IngestInput
+    source: SourceFile
+    document: Document
+    workdir: tempfile.TemporaryDirectory
+    ticket: OcrTicket | None
+
+    @property
+    def pages(self) -> int:
+        return self.source.page_count if self.ticket is not None else 0
+
+    @property
+    def label(self) -> str:
+        return _label(self.item, self.document.ordinal)
+
+
+def _label(item: IngestInput, ordinal: int | None) -> str:
+    """How the Prefect UI and the log name a document: its dossier and ordinal, never the file name (clerks'
+    file names may hold a citizen's name)."""
+    return f"{item.dossier or '-'}.{ordinal:03d}" if ordinal else (item.dossier or "-")
+
+
+class _Ingest:
+    """The stages of one ingest call, shared by its documents: the archive, the classifier model, the runner."""
+
+    def __init__(self, agency: str | None, archive: Archive, run: StageRunner, read_ahead_pages: bool):
+        self.agency, self.run = agency, run
+        self.settings, self.store, self.catalog = archive.settings, archive.store, archive.catalog
+        self.options = OcrOptions.from_settings(self.settings)
+        self.read_ahead_pages = read_ahead_pages
+        self.agent = _agent()
+        try:
+            self.model = archive.classifier_model()
+        except Exception as error:  # unreachable store, damaged model file: title rules alone, and say so
+            log.warning("classifier model not loaded, title rules only: %s", type(error).__name__)
+            self.model = None
+
+    def prepare(self, item: IngestInput, ordinal: int | None) -> DocumentReport | _Pending:
+        """Triage, and look for the document in the archive; a new one gets its pages queued for OCR."""
+        label = _label(item, ordinal)
+        try:
+            source = self.run(TRIAGE, str(item.path), self.settings, label)
+        except SohoaFailure as failure:
+            return _quarantined(item, failure)
+        found = self._already_archived(item, source)
+        if found is not None:
+            return found
+        document = Document(
+            id=layout.document_id(item.dossier, source.sha256), dossier=item.dossier, agency=self.agency,
+            source=item.path.name, ordinal=ordinal, retention=parse_retention(self.settings.retention),
+            media_type=source.media_type, sha256=source.sha256, size=source.size,
+            events=[Event(type=EventType.ingested, agent=self.agent, detail=source.format)],
+        )
+        # The catalog may have been lost: ask the store before spending OCR on it (the store stage asks again).
+        try:
+            in_store = find_archived(self.store, document, scan_dossier=True,
+                                     known_meta_keys=self.catalog.meta_keys(item.dossier))
+            if in_store is not None:
+                return _duplicate_in_store(item, source, in_store, self.store, self.catalog)
+        except StorageError as error:
+            log.debug("could not look for %s in the store before OCR: %s", document.id, error)
+        workdir = tempfile.TemporaryDirectory(prefix="sohoa-ingest-")
+        ticket = None
+        if self.read_ahead_pages:
+            try:
+                ticket = submit_document(source, self.options, Path(workdir.name) / "ocr")
+            except SohoaFailure as failure:
+                workdir.cleanup()
+                return _quarantined(item, failure, source)
+        return _Pending(item, source, document, workdir, ticket)
+
+    def _already_archived(self, item: IngestInput, source: SourceFile) -> DocumentReport | None:
+        doc_id = layout.document_id(item.dossier, source.sha256)
+        known = self.catalog.status_of(doc_id)
+        if known is not None and known[0] is DocumentStatus.archived:
+            return _stored_report(item, source, self.catalog.get(doc_id), DocumentStatus.duplicate, known[1])
+        return None
+
+    def finish(self, pending: _Pending) -> DocumentReport:
+        """OCR, classify, archival PDF, store, index; a failure quarantines this document only."""
+        item, source, document, label = pending.item, pending.source, pending.document, pending.label
+        run, workdir = self.run, Path(pending.workdir.name)
+        try:
+            # The same bytes earlier in this batch were archived while this one waited: its pages need no reading.
+            found = self._already_archived(item, source)
+            if found is not None:
+                self._drop_pages(pending)
+                return found
+            ocr_done = run(OCR, pending.ticket, source, self.options, workdir / "ocr", label)
+            document.pages = len(ocr_done.result.pages)
+            document.events.append(Event(type=EventType.ocr_done, agent=self.agent,
+                                         detail=ocr_done.result.language))
+            document.classification = run(CLASSIFY, ocr_done.result, self.model,
+                                          self.settings.classify_threshold, label)
+            document.events.append(Event(type=EventType.classified, agent=self.agent,
+                                         detail=f"{document.doc_type.value} {document.classification.confidence}"))
+            archive_path = run(ARCHIVAL_PDF, ocr_done, workdir / "archive.pdf", label)
+            document.ordinal = _Ordinals.reserve(self.catalog, document)
+            label = _label(item, document.ordinal)
+            stored = run(STORE, self.store, document, source, archive_path, ocr_done.result, self.agent,
+                         self.settings.lock_mode, label)
+            if stored.duplicate:
+                return _duplicate_in_store(item, source, stored, self.store, self.catalog)
+            run(INDEX, self.catalog, stored.document, stored.keys, ocr_done.result, label)
+        except SohoaFailure as failure:
+            return _quarantined(item, failure, source)
+        except Exception as error:  # a bug must not stop the batch; the log keeps the details
+            log.debug("unexpected error on one input", exc_info=True)
+            return _quarantined(item, InternalError(type(error).__name__), source)
+        finally:
+            pending.workdir.cleanup()
+        return _stored_report(item, source, stored.document, DocumentStatus.archived, stored.keys)
+
+    def _drop_pages(self, pending: _Pending) -> None:
+        if pending.ticket is not None and not pending.ticket.done():
+            cancel_document(pending.ticket, self.options)
+
+    def abandon(self, prepared: DocumentReport | _Pending) -> None:
+        """A document queued but never finished (the batch was stopped): drop its pages and work files."""
+        if isinstance(prepared, _Pending):
+            self._drop_pages(prepared)
+            prepared.workdir.cleanup()
+
+
+class _Ordinals:
+    """A document's ordinal names its folder `<dossier>.<ordinal>` in the store. The number a document asks for is
+    its position among the inputs of its dossier (files of a folder in name order); the catalog then reserves it,
+    or the next one no other document holds (a dossier's later files, dropped after its first ones were archived,
+    or another ingest of the same dossier running at the same time), just before the document is stored."""
+
+    def __init__(self):
+        self.positions: dict[str, int] = {}
+
+    def position(self, dossier: str | None) -> int | None:
+        if not dossier:
+            return None
+        self.positions[dossier] = self.positions.get(dossier, 0) + 1
+        return self.positions[dossier]
+
+    @staticmethod
+    def reserve(catalog: Catalog, document: Document) -> int | None:
+        """The ordinal `document` is stored under, taken atomically in the catalog (never read, then written)."""
+        if not document.dossier or document.ordinal is None:
+            return document.ordinal
+        return catalog.reserve_ordinal(document.dossier, document.ordinal, document.id)
+
+
+def ingest_paths(
+    paths: list[str],
+    *,
+    dossier: str | None = None,
+    agency: str | None = None,
+    settings: Settings | None = None,
+    archive: Archive | None = None,
+    run: StageRunner = run_direct,
+    progress: Callable[[int, int, DocumentReport], None] | None = None,
+) -> list[DocumentReport]:
+    """Ingest files and folders; one report per input file, in order.
+
+    The pages of the next documents are queued for OCR while one document is classified, stored and indexed,
+    so a batch of one-page files keeps every core busy."""
+    with opened(archive, settings) as archive:
+        return _ingest(archive, expand_inputs(paths, dossier), agency or archive.settings.agency or None, run,
+                       progress)
+
+
+def _ingest(archive: Archive, inputs: list[IngestInput], agency: str | None, run: StageRunner,
+            progress: Callable[[int, int, DocumentReport], None] | None) -> list[DocumentReport]:
+    # One file alone is read in this process: a clerk's one-page scan should not wait for workers to start.
+    stages = _Ingest(agency, archive, run, read_ahead_pages=len(inputs) > 1)
+    ordinals = _Ordinals()
+    reports = []
+
+    def prepare(item: IngestInput) -> DocumentReport | _Pending:
+        return stages.prepare(item, ordinals.position(item.dossier))
+
+    def pages_of(prepared: DocumentReport | _Pending) -> int:
+        return prepared.pages if isinstance(prepared, _Pending) else 0
+
+    ahead = read_ahead(inputs, prepare, pages_of, pages_ahead_for(stages.options), stages.abandon)
+    with closing(ahead):
+        for index, (item, prepared) in enumerate(ahead, start=1):
+            if isinstance(prepared, _Pending):
+                prepared = stages.finish(prepared)
+            reports.append(prepared)
+            if progress:
+                progress(index, len(inputs), prepared)
+    return reports
+
+
+def run_name(paths: list[str], dossier: str | None) -> str:
+    """"ingest <dossier>": the dossier given, or the one folder that is a dossier, or how many files — how the
+    Prefect UI names an ingest run, whether it is started here or by a deployment."""
+    if not dossier and len(paths) == 1 and Path(paths[0]).is_dir():
+        dossier = Path(paths[0]).resolve().name
+    return f"ingest {dossier or f'{len(paths)} tệp'}"
