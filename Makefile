@@ -6,14 +6,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
-DEB_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-liberation2
+DEB_PACKAGES := python3 tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-liberation2
 SOHOA_HOME ?= $(CURDIR)/sohoa-data
 DEMO_SAMPLES := $(SOHOA_HOME)/samples
 DEMO_DOSSIER := 000.00.00.H33-230607-0001
 DEMO_AGENCY := 000.00.00.H33
 export SOHOA_HOME
 
-.PHONY: demo test deps venv bench clean
+.PHONY: demo test test-fast lint deps venv bench clean
 
 deps:
 	@missing=""; for package in $(DEB_PACKAGES); do \
@@ -42,8 +42,18 @@ demo: deps venv
 	@echo; echo '$$ sohoa search "quyet dinh dat dai"'
 	@$(BIN)/sohoa search "quyet dinh dat dai"
 
-test: deps venv
-	$(BIN)/python -m pytest
+# The whole suite reads every page with the real Tesseract; lint and types first (seconds).
+test: deps venv lint
+	SOHOA_TESSERACT_CMD=tesseract $(BIN)/python -m pytest
+
+# The developer's loop after each change: under a minute, Tesseract's recorded output replayed (tests/conftest.py).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow" -q
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The benchmarks compare against OCRmyPDF too: it (and Ghostscript) are installed for them only.
 bench: deps venv

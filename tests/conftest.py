@@ -4,6 +4,7 @@ Prefect's own test harness (each started at most once per session)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,16 @@ import pytest
 pytest_plugins = ["s3server"]
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
+
+# Recorded Tesseract output replayed, unless a real program is named (`make test` names `tesseract`, so the whole
+# suite reads every page for real): the stand-in (tests/plugins/tesseract_cache.py) gives the real program's own
+# output for a page it has seen, read and recorded by the real one on first sight. It makes the developer's loop
+# (`pytest -m "not slow"`) fast where real OCR is not the point. Tests whose point is Tesseract's own behaviour
+# (a timeout, a crash) name the real program themselves.
+PLUGINS = Path(__file__).resolve().parent / "plugins"
+REAL_TESSERACT = shutil.which("tesseract") or "/usr/bin/tesseract"
+os.environ.setdefault("SOHOA_REAL_TESSERACT", REAL_TESSERACT)
+os.environ.setdefault("SOHOA_TESSERACT_CMD", str(PLUGINS / "tesseract_cache.py"))
 
 SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SAMPLE_DOSSIER = "000.00.00.H33-230607-0001"
@@ -28,7 +39,7 @@ def corpus() -> Path:
 @pytest.fixture(scope="session")
 def sample_dossier(tmp_path_factory):
     """The project's own sample dossier, rendered once (degraded like a 200 dpi scan)."""
-    from sohoa.samples import render_dossier
+    from samples.dossier import render_dossier
 
     outdir = tmp_path_factory.mktemp("samples")
     documents = render_dossier(outdir, dpi=200, degrade=True, seed=7)
@@ -72,3 +83,27 @@ def run_sohoa(*args: str, env: dict | None = None, check: bool = False) -> subpr
     if check:
         assert completed.returncode == 0, completed.stderr
     return completed
+
+
+# Whole files that start services or run the `sohoa` command in child processes (a second or more each).
+SLOW_FILES = {
+    "test_archive_hostile.py", "test_bad_input.py", "test_classify_cli.py", "test_cli_hostile.py",
+    "test_deployments.py", "test_export.py", "test_inbox_flows.py", "test_inbox_hostile.py", "test_ingest_e2e.py",
+    "test_ocr_cli.py", "test_reindex.py", "test_reindex_flow.py", "test_s3_faults.py", "test_watch.py",
+    "test_watch_concurrency.py",
+}
+PREFECT_FILES = {"test_deployments.py", "test_inbox_flows.py", "test_reindex_flow.py", "test_ingest_e2e.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers from what a test uses: the S3 server, Prefect, a slow file; `-m "not slow"` is the fast loop."""
+    for item in items:
+        name = item.path.name
+        param_id = getattr(getattr(item, "callspec", None), "id", "")
+        uses_s3 = "s3_server" in item.fixturenames or "s3_store_url" in item.fixturenames or "s3" in param_id
+        if uses_s3:
+            item.add_marker(pytest.mark.s3)
+        if "prefect_harness" in item.fixturenames or name in PREFECT_FILES:
+            item.add_marker(pytest.mark.prefect)
+        if uses_s3 or name in SLOW_FILES or item.get_closest_marker("prefect"):
+            item.add_marker(pytest.mark.slow)
