@@ -8,11 +8,11 @@ import json
 import logging
 import random
 
-from schemas.version import __version__
 from archive.context import Archive, opened
 from archive.reindex import UnreadableDocument, record_from_store
 from schemas.failures import SohoaFailure
 from schemas.settings import Settings
+from schemas.version import __version__
 from storage.fixity import AuditReport, audit, audit_key
 
 log = logging.getLogger("sohoa.audit")
@@ -24,8 +24,15 @@ class FixityProblems(SohoaFailure):
     en = "The fixity audit found missing, corrupt or orphaned objects in the archive"
 
 
-ISSUE_KINDS = ("missing", "corrupt", "orphaned", "not_in_catalog", "catalog_mismatch", "duplicate_ordinal",
-               "leftover_temporary")
+ISSUE_KINDS = (
+    "missing",
+    "corrupt",
+    "orphaned",
+    "not_in_catalog",
+    "catalog_mismatch",
+    "duplicate_ordinal",
+    "leftover_temporary",
+)
 
 
 def run_audit(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from catalog import Catalog
 from classify.model import Example, NotEnoughLabels, TypeModel, fingerprint, from_bytes, to_bytes, train
@@ -50,10 +50,13 @@ def save(store: ObjectStore, model: TypeModel, examples: int) -> dict:
         "fingerprint": model.fingerprint,
         "examples": examples,
         "classes": model.classes,
-        "trained_at": datetime.now(timezone.utc).isoformat(),
+        "trained_at": datetime.now(UTC).isoformat(),
     }
-    store.put_bytes(f"{MODELS_PREFIX}{model.version}/info.json", json.dumps(info, indent=2).encode(),
-                    content_type="application/json")
+    store.put_bytes(
+        f"{MODELS_PREFIX}{model.version}/info.json",
+        json.dumps(info, indent=2).encode(),
+        content_type="application/json",
+    )
     store.put_bytes(LATEST_KEY, json.dumps(info, indent=2).encode(), content_type="application/json")
     return info
 
@@ -87,8 +90,7 @@ def retrain(store: ObjectStore, catalog: Catalog, *, force: bool = False) -> dic
     examples = labelled_examples(catalog)
     current = fingerprint(examples)
     latest = latest_info(store)
-    outcome = {"examples": len(examples), "fingerprint": current,
-               "version": latest["version"] if latest else None}
+    outcome = {"examples": len(examples), "fingerprint": current, "version": latest["version"] if latest else None}
     if latest is not None and latest.get("fingerprint") == current and not force:
         log.info("labelled set unchanged (%d documents): model %s kept", len(examples), latest["version"])
         return {**outcome, "status": "unchanged"}

@@ -22,7 +22,7 @@ class Archive:
         self._catalog: Catalog | None = None
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> "Archive":
+    def open(cls, settings: Settings | None = None) -> Archive:
         return cls(settings)
 
     @property
@@ -48,7 +48,7 @@ class Archive:
             self._catalog.close()
             self._catalog = None
 
-    def __enter__(self) -> "Archive":
+    def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -4,7 +4,7 @@ an archivist otherwise, kept in the catalog and in the store as `{agency}/{year}
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from catalog import Catalog
 from schemas import DOSSIER_SETTABLE_FIELDS, Document, Dossier
@@ -24,7 +24,7 @@ def dossier_key(documents: list[Document], dossier: Dossier) -> str:
     """`{agency}/{year}/{dossier}/dossier.json`, beside the dossier's documents."""
     if documents:
         return layout.dossier_prefix(documents[0]) + DOSSIER_NAME
-    year = dossier.year or datetime.now(timezone.utc).year
+    year = dossier.year or datetime.now(UTC).year
     return f"{layout.safe_segment(dossier.agency)}/{year}/{layout.safe_segment(dossier.code)}/{DOSSIER_NAME}"
 
 
@@ -57,8 +57,9 @@ def set_fields(catalog: Catalog, store: ObjectStore, code: str, values: dict) ->
         raise NotADossierField(", ".join(sorted(unknown)))
     documents = catalog.dossier_documents(code)
     current = catalog.get_dossier(code) or Dossier(code=code)
-    updated = Dossier.model_validate({**json.loads(current.model_dump_json()), **values,
-                                      "updated_at": datetime.now(timezone.utc).isoformat()})
+    updated = Dossier.model_validate(
+        {**json.loads(current.model_dump_json()), **values, "updated_at": datetime.now(UTC).isoformat()}
+    )
     updated = derive(updated, documents)
     payload = json.dumps(json.loads(updated.model_dump_json()), ensure_ascii=False, indent=2).encode("utf-8")
     store.put_bytes(dossier_key(documents, updated), payload, content_type="application/json")

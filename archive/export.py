@@ -57,15 +57,19 @@ def _document_row(document: Document, position: int) -> dict:
 def rows(dossier: Dossier, documents: list[Document]) -> list[dict]:
     """One row per document, dossier fields repeated (field names as keys)."""
     head = {field: getattr(dossier, field) for _, field in DOSSIER_COLUMNS}
-    return [{"dossier": head, "document": _document_row(document, position)}
-            for position, document in enumerate(documents, start=1)]
+    return [
+        {"dossier": head, "document": _document_row(document, position)}
+        for position, document in enumerate(documents, start=1)
+    ]
 
 
 def export_json(dossier: Dossier, documents: list[Document]) -> dict:
     return {
         "dossier": json.loads(dossier.model_dump_json(exclude={"documents", "updated_at"})),
-        "documents": [json.loads(json.dumps(_document_row(d, i), default=str)) | {"id": d.id}
-                      for i, d in enumerate(documents, start=1)],
+        "documents": [
+            json.loads(json.dumps(_document_row(d, i), default=str)) | {"id": d.id}
+            for i, d in enumerate(documents, start=1)
+        ],
     }
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from archive.context import Archive, opened
 from archive.stages import Stage, StageRunner, run_direct
@@ -22,10 +22,19 @@ from classify import classify_document
 from classify.model import TypeModel
 from inbox.convention import is_ignored
 from ocr import (
-    EXTENSIONS, OcrDocument, OcrOptions, OcrTicket, cancel_document, finish_document, ocr_document,
-    pages_ahead_for, read_ahead, submit_document, tesseract_version,
+    EXTENSIONS,
+    OcrDocument,
+    OcrOptions,
+    OcrTicket,
+    archive_pdf,
+    cancel_document,
+    finish_document,
+    ocr_document,
+    pages_ahead_for,
+    read_ahead,
+    submit_document,
+    tesseract_version,
 )
-from ocr import archive_pdf
 from ocr import triage as triage_file
 from schemas import (
     Classification,
@@ -47,10 +56,6 @@ from storage.retention import parse_retention
 log = logging.getLogger("sohoa.ingest")
 
 
-
-
-
-
 def triage_stage(path: str, settings: Settings, label: str = "") -> SourceFile:
     return triage_file(
         Path(path),
@@ -60,8 +65,9 @@ def triage_stage(path: str, settings: Settings, label: str = "") -> SourceFile:
     )
 
 
-def ocr_stage(pending: "OcrTicket | None", source: SourceFile, options: OcrOptions, workdir: Path,
-              label: str = "") -> OcrDocument:
+def ocr_stage(
+    pending: OcrTicket | None, source: SourceFile, options: OcrOptions, workdir: Path, label: str = ""
+) -> OcrDocument:
     """The document's pages, read by the page workers (queued ahead by `ingest_paths`), or read now."""
     if pending is not None:
         return finish_document(pending)
@@ -155,8 +161,14 @@ def _stored_report(
 ) -> DocumentReport:
     """The report of a document that is in the archive (just archived, or found there already)."""
     return DocumentReport(
-        id=document.id, dossier=item.dossier, source=str(item.path), doc_type=document.doc_type,
-        pages=document.pages, sha256=source.sha256, status=status, keys=keys,
+        id=document.id,
+        dossier=item.dossier,
+        source=str(item.path),
+        doc_type=document.doc_type,
+        pages=document.pages,
+        sha256=source.sha256,
+        status=status,
+        keys=keys,
     )
 
 
@@ -164,8 +176,9 @@ def _agent() -> str:
     return f"sohoa {__version__}; {tesseract_version()}"
 
 
-def _duplicate_in_store(item: IngestInput, source: SourceFile, found: ArchiveResult, store: ObjectStore,
-                        catalog: Catalog) -> DocumentReport:
+def _duplicate_in_store(
+    item: IngestInput, source: SourceFile, found: ArchiveResult, store: ObjectStore, catalog: Catalog
+) -> DocumentReport:
     """The store has it though the catalog did not: put it back in the catalog, report a duplicate."""
     from archive.reindex import UnreadableDocument, record_from_store
 
@@ -227,15 +240,22 @@ class _Ingest:
         if found is not None:
             return found
         document = Document(
-            id=layout.document_id(item.dossier, source.sha256), dossier=item.dossier, agency=self.agency,
-            source=item.path.name, ordinal=ordinal, retention=parse_retention(self.settings.retention),
-            media_type=source.media_type, sha256=source.sha256, size=source.size,
+            id=layout.document_id(item.dossier, source.sha256),
+            dossier=item.dossier,
+            agency=self.agency,
+            source=item.path.name,
+            ordinal=ordinal,
+            retention=parse_retention(self.settings.retention),
+            media_type=source.media_type,
+            sha256=source.sha256,
+            size=source.size,
             events=[Event(type=EventType.ingested, agent=self.agent, detail=source.format)],
         )
         # The catalog may have been lost: ask the store before spending OCR on it (the store stage asks again).
         try:
-            in_store = find_archived(self.store, document, scan_dossier=True,
-                                     known_meta_keys=self.catalog.meta_keys(item.dossier))
+            in_store = find_archived(
+                self.store, document, scan_dossier=True, known_meta_keys=self.catalog.meta_keys(item.dossier)
+            )
             if in_store is not None:
                 return _duplicate_in_store(item, source, in_store, self.store, self.catalog)
         except StorageError as error:
@@ -269,17 +289,31 @@ class _Ingest:
                 return found
             ocr_done = run(OCR, pending.ticket, source, self.options, workdir / "ocr", label)
             document.pages = len(ocr_done.result.pages)
-            document.events.append(Event(type=EventType.ocr_done, agent=self.agent,
-                                         detail=ocr_done.result.language))
-            document.classification = run(CLASSIFY, ocr_done.result, self.model,
-                                          self.settings.classify_threshold, label)
-            document.events.append(Event(type=EventType.classified, agent=self.agent,
-                                         detail=f"{document.doc_type.value} {document.classification.confidence}"))
+            document.events.append(Event(type=EventType.ocr_done, agent=self.agent, detail=ocr_done.result.language))
+            document.classification = run(
+                CLASSIFY, ocr_done.result, self.model, self.settings.classify_threshold, label
+            )
+            document.events.append(
+                Event(
+                    type=EventType.classified,
+                    agent=self.agent,
+                    detail=f"{document.doc_type.value} {document.classification.confidence}",
+                )
+            )
             archive_path = run(ARCHIVAL_PDF, ocr_done, workdir / "archive.pdf", label)
             document.ordinal = _Ordinals.reserve(self.catalog, document)
             label = _label(item, document.ordinal)
-            stored = run(STORE, self.store, document, source, archive_path, ocr_done.result, self.agent,
-                         self.settings.lock_mode, label)
+            stored = run(
+                STORE,
+                self.store,
+                document,
+                source,
+                archive_path,
+                ocr_done.result,
+                self.agent,
+                self.settings.lock_mode,
+                label,
+            )
             if stored.duplicate:
                 return _duplicate_in_store(item, source, stored, self.store, self.catalog)
             run(INDEX, self.catalog, stored.document, stored.keys, ocr_done.result, label)
@@ -341,12 +375,16 @@ def ingest_paths(
     The pages of the next documents are queued for OCR while one document is classified, stored and indexed,
     so a batch of one-page files keeps every core busy."""
     with opened(archive, settings) as archive:
-        return _ingest(archive, expand_inputs(paths, dossier), agency or archive.settings.agency or None, run,
-                       progress)
+        return _ingest(archive, expand_inputs(paths, dossier), agency or archive.settings.agency or None, run, progress)
 
 
-def _ingest(archive: Archive, inputs: list[IngestInput], agency: str | None, run: StageRunner,
-            progress: Callable[[int, int, DocumentReport], None] | None) -> list[DocumentReport]:
+def _ingest(
+    archive: Archive,
+    inputs: list[IngestInput],
+    agency: str | None,
+    run: StageRunner,
+    progress: Callable[[int, int, DocumentReport], None] | None,
+) -> list[DocumentReport]:
     # One file alone is read in this process: a clerk's one-page scan should not wait for workers to start.
     stages = _Ingest(agency, archive, run, read_ahead_pages=len(inputs) > 1)
     ordinals = _Ordinals()
@@ -360,7 +398,7 @@ def _ingest(archive: Archive, inputs: list[IngestInput], agency: str | None, run
 
     ahead = read_ahead(inputs, prepare, pages_of, pages_ahead_for(stages.options), stages.abandon)
     with closing(ahead):
-        for index, (item, prepared) in enumerate(ahead, start=1):
+        for index, (_item, prepared) in enumerate(ahead, start=1):
             if isinstance(prepared, _Pending):
                 prepared = stages.finish(prepared)
             reports.append(prepared)
@@ -370,7 +408,7 @@ def _ingest(archive: Archive, inputs: list[IngestInput], agency: str | None, run
 
 
 def run_name(paths: list[str], dossier: str | None) -> str:
-    """"ingest <dossier>": the dossier given, or the one folder that is a dossier, or how many files — how the
+    """ "ingest <dossier>": the dossier given, or the one folder that is a dossier, or how many files — how the
     Prefect UI names an ingest run, whether it is started here or by a deployment."""
     if not dossier and len(paths) == 1 and Path(paths[0]).is_dir():
         dossier = Path(paths[0]).resolve().name

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from catalog import Catalog
 from schemas import DocType, Document, Event, EventType
 from schemas.failures import SohoaFailure
-from catalog import Catalog
 from storage import ObjectStore, layout
 from storage.archive import put_meta
 
@@ -19,21 +19,25 @@ class UnknownDocument(SohoaFailure):
     retryable = False
 
 
-def label_document(catalog: Catalog, store: ObjectStore, doc_id: str, doc_type: DocType, who: str = "archivist") -> Document:
+def label_document(
+    catalog: Catalog, store: ObjectStore, doc_id: str, doc_type: DocType, who: str = "archivist"
+) -> Document:
     """Set the document's type as confirmed by `who`; returns the document as stored."""
     document = catalog.get(doc_id)
     known = catalog.status_of(doc_id)
     if document is None or known is None or layout.META not in known[1]:
         raise UnknownDocument(doc_id)
     previous = document.doc_type
-    document.classification = document.classification.model_copy(update={
-        "doc_type": doc_type,
-        "confidence": 1.0,
-        "needs_review": False,
-        "method": "archivist",
-        "confirmed_by": who,
-        "confirmed_at": datetime.now(timezone.utc),
-    })
+    document.classification = document.classification.model_copy(
+        update={
+            "doc_type": doc_type,
+            "confidence": 1.0,
+            "needs_review": False,
+            "method": "archivist",
+            "confirmed_by": who,
+            "confirmed_at": datetime.now(UTC),
+        }
+    )
     detail = f"confirmed {doc_type.value}" if previous is doc_type else f"{previous.value} -> {doc_type.value}"
     document.events.append(Event(type=EventType.classified, agent=who, detail=detail))
     put_meta(store, known[1][layout.META], document)  # meta.json is not locked: only originals are

@@ -14,10 +14,10 @@ import json
 from pydantic import BaseModel, Field, ValidationError
 
 from archive.context import Archive, opened
+from catalog.records import Catalog
 from schemas import Document, Dossier, OcrResult
 from schemas.failures import SohoaFailure
 from schemas.settings import Settings
-from catalog.records import Catalog
 from storage import layout
 from storage.base import ObjectNotFound, ObjectStore, StorageError, StorageUnavailable
 

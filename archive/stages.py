@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from schemas.failures import SohoaFailure
 
@@ -59,7 +60,12 @@ def run_direct(stage: Any, /, *args: Any, **kwargs: Any) -> Any:
         except Exception as error:
             if not is_transient(error) or attempt == len(delays):
                 raise
-            log.warning("%s failed (%s); retry %d/%d", getattr(stage, "name", function.__name__),
-                        type(error).__name__, attempt + 1, len(delays))
+            log.warning(
+                "%s failed (%s); retry %d/%d",
+                getattr(stage, "name", function.__name__),
+                type(error).__name__,
+                attempt + 1,
+                len(delays),
+            )
             time.sleep(delays[attempt])
     raise AssertionError("unreachable")

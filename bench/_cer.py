@@ -95,7 +95,7 @@ class Score:
     word_errors: int = 0
     word_errors_folded: int = 0
 
-    def add(self, reference: str, hypothesis: str) -> "Score":
+    def add(self, reference: str, hypothesis: str) -> Score:
         errors, length = char_errors(reference, hypothesis)
         # Folding can shorten a text only by a lone combining mark: the exact length is the denominator of both.
         errors_folded, _ = char_errors(reference, hypothesis, folded=True)

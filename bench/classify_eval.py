@@ -54,8 +54,12 @@ SEED, PER_TYPE = 0, 3
 # Corpus files whose type is evident: none is a Vietnamese administrative document (English test pages, a
 # book page, literary Vietnamese), so each is evidently "khac". The README says what every file is.
 CORPUS_KHAC = (
-    "tesseract/phototest.tif", "tesseract/eurotext.tif", "ocrmypdf/c02-22.pdf", "ocrmypdf/francais.pdf",
-    "vietocr/vietsample.tif", "vietocr/vietsample2.png",
+    "tesseract/phototest.tif",
+    "tesseract/eurotext.tif",
+    "ocrmypdf/c02-22.pdf",
+    "ocrmypdf/francais.pdf",
+    "vietocr/vietsample.tif",
+    "vietocr/vietsample2.png",
 )
 
 
@@ -78,8 +82,19 @@ def build(jobs: int) -> None:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 texts = list(pool.map(lambda d: _ocr_one(d.path), documents))
         lines = [
-            json.dumps({"id": d.id, "set": name, "dpi": dpi, "degraded": degrade, "seed": SEED,
-                        "doc_type": d.doc_type, "fields": d.fields(), "text": text}, ensure_ascii=False)
+            json.dumps(
+                {
+                    "id": d.id,
+                    "set": name,
+                    "dpi": dpi,
+                    "degraded": degrade,
+                    "seed": SEED,
+                    "doc_type": d.doc_type,
+                    "fields": d.fields(),
+                    "text": text,
+                },
+                ensure_ascii=False,
+            )
             for d, text in zip(documents, texts)
         ]
         (EVAL_DIR / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -142,8 +157,17 @@ def evaluate(name: str, rows: list[dict]) -> dict:
             if truth != guess and field in TARGET_FIELDS:
                 misses.append((row["id"], field, row["fields"].get(field), got[field]))
     correct = sum(c for c, _ in per_type.values())
-    return {"name": name, "n": len(rows), "correct": correct, "per_type": per_type, "confusion": confusion,
-            "fields": fields, "review": review, "methods": methods, "misses": misses}
+    return {
+        "name": name,
+        "n": len(rows),
+        "correct": correct,
+        "per_type": per_type,
+        "confusion": confusion,
+        "fields": fields,
+        "review": review,
+        "methods": methods,
+        "misses": misses,
+    }
 
 
 def _pct(part: int, whole: int) -> str:
@@ -164,11 +188,16 @@ def report(results: list[dict], show_misses: bool = False) -> None:
     print("\n## Overall\n")
     for r in results:
         target = TYPE_TARGETS.get(r["name"])
-        verdict = "" if target is None else (" (target " + f"{target:.0%}: " +
-                                             ("met" if r["correct"] >= target * r["n"] else "NOT met") + ")")
-        print(f"- {r['name']}: {r['correct']}/{r['n']} = {_pct(r['correct'], r['n']).strip()}{verdict}; "
-              f"needs_review flagged on {r['review']}; methods: "
-              + ", ".join(f"{m} {n}" for m, n in r["methods"].most_common()))
+        verdict = (
+            ""
+            if target is None
+            else (" (target " + f"{target:.0%}: " + ("met" if r["correct"] >= target * r["n"] else "NOT met") + ")")
+        )
+        print(
+            f"- {r['name']}: {r['correct']}/{r['n']} = {_pct(r['correct'], r['n']).strip()}{verdict}; "
+            f"needs_review flagged on {r['review']}; methods: "
+            + ", ".join(f"{m} {n}" for m, n in r["methods"].most_common())
+        )
     print("\n## Confusions (true -> predicted, non-zero off-diagonal cells only)\n")
     for r in results:
         cells = ", ".join(f"{t} -> {p}: {n}" for (t, p), n in sorted(r["confusion"].items(), key=lambda x: -x[1]))
@@ -195,8 +224,10 @@ def corpus_rows(jobs: int) -> list[dict]:
     if not CORPUS.is_dir():
         print(f"\n{CORPUS} is absent: no corpus rows.")
         return []
-    print(f"\nCorpus ({CORPUS}): no file there is a Vietnamese administrative document, so none qualifies for a "
-          "typed row; the files whose type is evident are scored as 'khac':")
+    print(
+        f"\nCorpus ({CORPUS}): no file there is a Vietnamese administrative document, so none qualifies for a "
+        "typed row; the files whose type is evident are scored as 'khac':"
+    )
     paths = [CORPUS / p for p in CORPUS_KHAC if (CORPUS / p).is_file()]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         texts = list(pool.map(_ocr_one, paths))
@@ -221,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list each number/notation/date miss")
     parser.add_argument("--jobs", type=int, default=2, help="documents OCR'd at a time (default 2)")
     args = parser.parse_args(argv)
-    print(f"# Classification eval — {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"# Classification eval — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"Machine: {machine()}")
     if args.build:
         build(args.jobs)

@@ -62,13 +62,22 @@ class ImagePdfWriter:
         self._next += 3
         w_pt, h_pt = width * 72 / dpi, height * 72 / dpi
         drawing = f"q {w_pt:.3f} 0 0 {h_pt:.3f} 0 0 cm /Im0 Do Q".encode()
-        self._object(page, (
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w_pt:.3f} {h_pt:.3f}] "
-            f"/Resources << /XObject << /Im0 {image} 0 R >> >> /Contents {content} 0 R >>").encode())
-        self._object(image, (
-            f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} "
-            f"/ColorSpace /Device{'Gray' if gray else 'RGB'} /BitsPerComponent 8 "
-            f"/Filter /{'DCTDecode' if jpeg else 'FlateDecode'} /Length {len(data)} >>").encode(), data)
+        self._object(
+            page,
+            (
+                f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w_pt:.3f} {h_pt:.3f}] "
+                f"/Resources << /XObject << /Im0 {image} 0 R >> >> /Contents {content} 0 R >>"
+            ).encode(),
+        )
+        self._object(
+            image,
+            (
+                f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} "
+                f"/ColorSpace /Device{'Gray' if gray else 'RGB'} /BitsPerComponent 8 "
+                f"/Filter /{'DCTDecode' if jpeg else 'FlateDecode'} /Length {len(data)} >>"
+            ).encode(),
+            data,
+        )
         self._object(content, f"<< /Length {len(drawing)} >>".encode(), drawing)
         self._kids.append(page)
 
@@ -92,7 +101,7 @@ class ImagePdfWriter:
         self._file.write(f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
         self._file.close()
 
-    def __enter__(self) -> "ImagePdfWriter":
+    def __enter__(self) -> ImagePdfWriter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -154,8 +163,9 @@ def _rss_kib(pid: int) -> int:
 def measure(pdf: Path, archive: Path) -> dict[str, float]:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(pdf), str(archive)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(pdf), str(archive)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     tree_peak = 0
     while True:
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -169,9 +179,15 @@ def measure(pdf: Path, archive: Path) -> dict[str, float]:
     if child.returncode:
         raise RuntimeError(f"OCR of {pdf.name} failed ({child.returncode}): {err.strip()[-2000:]}")
     pages, chars = map(int, out.split())
-    return {"pages": pages, "chars": chars, "seconds": seconds, "largest_mib": usage.ru_maxrss / 1024,
-            "tree_mib": tree_peak / 1024, "pdf_mib": pdf.stat().st_size / 2**20,
-            "archive_mib": archive.stat().st_size / 2**20}
+    return {
+        "pages": pages,
+        "chars": chars,
+        "seconds": seconds,
+        "largest_mib": usage.ru_maxrss / 1024,
+        "tree_mib": tree_peak / 1024,
+        "pdf_mib": pdf.stat().st_size / 2**20,
+        "archive_mib": archive.stat().st_size / 2**20,
+    }
 
 
 def main() -> None:
@@ -187,16 +203,21 @@ def main() -> None:
 
     from ocr_bench import machine
 
-    report(f"`.venv/bin/python bench/memory_200_pages.py {' '.join(sys.argv[1:])}`, "
-           f"{datetime.date.today().isoformat()}.")
+    report(
+        f"`.venv/bin/python bench/memory_200_pages.py {' '.join(sys.argv[1:])}`, {datetime.date.today().isoformat()}."
+    )
     report()
     report(f"Machine: {machine(with_ocrmypdf=False)}")
     report()
-    report(f"Input: image PDFs of the 5 sample pages ({SAMPLE_DPI} dpi colour/grey JPEG, degraded) repeated; "
-           "the whole OCR stage with its archival PDF, in a child process.")
+    report(
+        f"Input: image PDFs of the 5 sample pages ({SAMPLE_DPI} dpi colour/grey JPEG, degraded) repeated; "
+        "the whole OCR stage with its archival PDF, in a child process."
+    )
     report()
-    report("| pages | input PDF MiB | seconds | pages/min | peak RSS, largest process, MiB | "
-           "peak RSS, process tree (0.5 s samples), MiB | archival PDF MiB |")
+    report(
+        "| pages | input PDF MiB | seconds | pages/min | peak RSS, largest process, MiB | "
+        "peak RSS, process tree (0.5 s samples), MiB | archival PDF MiB |"
+    )
     report("|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="sohoa-memory-bench-") as tmp:
         work = Path(tmp)
@@ -205,8 +226,10 @@ def main() -> None:
             pdf = build_pdf(jpegs, pages, work / f"{pages}-pages.pdf")
             print(f"[memory] OCR of {pages} pages …", file=sys.stderr, flush=True)
             m = measure(pdf, work / f"{pages}-pages.archive.pdf")
-            report(f"| {m['pages']} | {m['pdf_mib']:.0f} | {m['seconds']:.0f} | {m['pages'] / m['seconds'] * 60:.1f} | "
-                   f"{m['largest_mib']:.0f} | {m['tree_mib']:.0f} | {m['archive_mib']:.0f} |")
+            report(
+                f"| {m['pages']} | {m['pdf_mib']:.0f} | {m['seconds']:.0f} | {m['pages'] / m['seconds'] * 60:.1f} | "
+                f"{m['largest_mib']:.0f} | {m['tree_mib']:.0f} | {m['archive_mib']:.0f} |"
+            )
             pdf.unlink()
     report()
     # Seconds depend on what else runs on the machine; the peaks much less.

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
-from PIL import Image
-
 from _cer import Score
 from memory_200_pages import ImagePdfWriter
+from PIL import Image
+
 from schemas.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,16 +116,24 @@ def render_set(work: Path, dpi: int, degrade: bool, seed: int) -> list[Doc]:
         images = page_images(sample.path, outdir / "pages")
         if not len(truths) == len(images) == sample.pages:
             raise RuntimeError(f"{sample.path}: {len(images)} page images, {len(truths)} true pages")
-        pages = [PageFile(f"{tag}/{sample.path.stem}/p{n}", image, truth) for n, (image, truth) in
-                 enumerate(zip(images, truths), start=1)]
+        pages = [
+            PageFile(f"{tag}/{sample.path.stem}/p{n}", image, truth)
+            for n, (image, truth) in enumerate(zip(images, truths), start=1)
+        ]
         docs.append(Doc(sample.path, pages))
     return docs
 
 
 def corpus_docs() -> list[Doc]:
     return [
-        Doc(CORPUS / name, [PageFile(f"corpus/{name}", CORPUS / name,
-                                     (CORPUS / name).with_suffix(".txt").read_text(encoding="utf-8"))])
+        Doc(
+            CORPUS / name,
+            [
+                PageFile(
+                    f"corpus/{name}", CORPUS / name, (CORPUS / name).with_suffix(".txt").read_text(encoding="utf-8")
+                )
+            ],
+        )
         for name in CORPUS_PAGES
     ]
 
@@ -158,14 +166,17 @@ class Engines:
         outdir = self.work / "archive"
         outdir.mkdir(exist_ok=True)
         started = time.perf_counter()
-        outcomes = list(ocr_files([doc.path for doc in docs], OcrOptions(lang=lang),
-                                  archive_dir=outdir if archive else None))
+        outcomes = list(
+            ocr_files([doc.path for doc in docs], OcrOptions(lang=lang), archive_dir=outdir if archive else None)
+        )
         elapsed = time.perf_counter() - started
         for doc, outcome in zip(docs, outcomes, strict=True):
             if outcome.failure is not None:
                 raise RuntimeError(f"{doc.path}: {outcome.failure}")
             if len(outcome.result.pages) != len(doc.pages):
-                raise RuntimeError(f"{doc.path}: the project read {len(outcome.result.pages)} of {len(doc.pages)} pages")
+                raise RuntimeError(
+                    f"{doc.path}: the project read {len(outcome.result.pages)} of {len(doc.pages)} pages"
+                )
             for page, read in zip(doc.pages, outcome.result.pages):
                 if keep:  # accuracy is scored on the files as scanned, not on the PDF made of their pages
                     self.texts[PROJECT, lang, page.key] = read.text
@@ -214,9 +225,21 @@ def run_ocrmypdf(command: str, pdfs: list[Path], jobs: int, outdir: Path) -> flo
     started = time.perf_counter()
     for pdf in pdfs:
         subprocess.run(
-            [command, "--jobs", str(jobs), "-l", "vie", "--rotate-pages", "--deskew", "--output-type", "pdfa",
-             str(pdf), str(outdir / pdf.name)],
-            check=True, capture_output=True,
+            [
+                command,
+                "--jobs",
+                str(jobs),
+                "-l",
+                "vie",
+                "--rotate-pages",
+                "--deskew",
+                "--output-type",
+                "pdfa",
+                str(pdf),
+                str(outdir / pdf.name),
+            ],
+            check=True,
+            capture_output=True,
         )
     return time.perf_counter() - started
 
@@ -239,8 +262,10 @@ def machine(with_ocrmypdf: bool = True) -> str:
             cpu = line.split(":", 1)[1].strip()
             break
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    line = (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.platform()}, "
-            f"Python {platform.python_version()}, {tool_version(['tesseract', '--version'])}")
+    line = (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.platform()}, "
+        f"Python {platform.python_version()}, {tool_version(['tesseract', '--version'])}"
+    )
     if with_ocrmypdf:
         ocrmypdf = find_ocrmypdf()[0] or shutil.which("ocrmypdf")
         line += f", OCRmyPDF {tool_version([ocrmypdf, '--version']) if ocrmypdf else 'not installed'}"
@@ -262,32 +287,43 @@ class Report:
 
 
 def speed(report: Report, engines: Engines, args, work: Path) -> None:
-    docs = [doc for seed in (QUICK_SPEED_SEEDS if args.quick else SPEED_SEEDS)
-            for doc in render_set(work, SPEED_DPI, True, seed)]
+    docs = [
+        doc
+        for seed in (QUICK_SPEED_SEEDS if args.quick else SPEED_SEEDS)
+        for doc in render_set(work, SPEED_DPI, True, seed)
+    ]
     pages = [page for doc in docs for page in doc.pages]
     n = len(pages)
     one_pdf = write_pdf([p.image for p in pages], work / f"all-{n}-pages.pdf")
     # OCRmyPDF reads PDFs only: each file's pages as an image PDF (the sample PDF as it is), same pixels.
     (work / "pdf").mkdir(exist_ok=True)
-    doc_pdfs = [doc.path if doc.path.suffix == ".pdf" else
-                write_pdf([p.image for p in doc.pages], work / "pdf" / f"{doc.pages[0].key.replace('/', '-')}.pdf")
-                for doc in docs]
+    doc_pdfs = [
+        doc.path
+        if doc.path.suffix == ".pdf"
+        else write_pdf([p.image for p in doc.pages], work / "pdf" / f"{doc.pages[0].key.replace('/', '-')}.pdf")
+        for doc in docs
+    ]
     ocrmypdf, missing = (None, "OCRmyPDF rows skipped (--skip-ocrmypdf)") if args.skip_ocrmypdf else find_ocrmypdf()
     jobs = engines.jobs
     cases = {
         f"sohoa OCR stage + archival PDFs, {len(docs)} files as one batch": lambda: engines.project(docs, DEFAULT_LANG),
         f"sohoa OCR stage + archival PDF, one {n}-page PDF": lambda: engines.project(
-            [Doc(one_pdf, pages)], DEFAULT_LANG, keep=False),
+            [Doc(one_pdf, pages)], DEFAULT_LANG, keep=False
+        ),
         f"bare tesseract -l vie, {jobs} processes": lambda: engines.bare(pages, "vie"),
         f"bare tesseract -l vie+eng, {jobs} processes": lambda: engines.bare(pages, "vie+eng"),
     }
     if ocrmypdf:
         cases[f"ocrmypdf --jobs {jobs}, per file ({len(doc_pdfs)} PDFs)"] = lambda: run_ocrmypdf(
-            ocrmypdf, doc_pdfs, jobs, work / "ocrmypdf")
+            ocrmypdf, doc_pdfs, jobs, work / "ocrmypdf"
+        )
         cases[f"ocrmypdf --jobs {jobs}, one {n}-page PDF"] = lambda: run_ocrmypdf(
-            ocrmypdf, [one_pdf], jobs, work / "ocrmypdf")
-    report(f"### Speed: {n} pages (sample dossier, {SPEED_DPI} dpi, degraded, seeds "
-           f"{', '.join(map(str, QUICK_SPEED_SEEDS if args.quick else SPEED_SEEDS))}), median of {args.repeat} run(s)")
+            ocrmypdf, [one_pdf], jobs, work / "ocrmypdf"
+        )
+    report(
+        f"### Speed: {n} pages (sample dossier, {SPEED_DPI} dpi, degraded, seeds "
+        f"{', '.join(map(str, QUICK_SPEED_SEEDS if args.quick else SPEED_SEEDS))}), median of {args.repeat} run(s)"
+    )
     report()
     report("| run | pages | seconds (median) | each run, in order | pages/min (median) |")
     report("|---|---:|---:|---:|---:|")
@@ -306,23 +342,31 @@ def speed(report: Report, engines: Engines, args, work: Path) -> None:
         report(f"| {name} | {n} | {seconds:.1f} | {', '.join(f'{run:.1f}' for run in runs)} | {rate[name]:.1f} |")
     report()
     # Other work on the machine slows every row, not always alike: say how busy it was.
-    report(f"Load average (1 min) before the runs {load_before:.2f}, after {os.getloadavg()[0]:.2f}, on "
-           f"{os.cpu_count()} cores.")
+    report(
+        f"Load average (1 min) before the runs {load_before:.2f}, after {os.getloadavg()[0]:.2f}, on "
+        f"{os.cpu_count()} cores."
+    )
     report()
-    report("What each run does: *sohoa*: `ocr.ocr_files` over the files as one batch, as `sohoa ingest` and the "
-           "watcher run the OCR stage: triage, rasterise, orientation (OSD), deskew, OCR (TSV and text layer), "
-           "archival PDF; called in-process, so without the 1-2 s of interpreter start-up and imports of a "
-           "`sohoa` call; its first run includes starting the page workers, which later runs (like a running "
-           "watcher or Prefect worker) reuse. *bare tesseract*: OCR of page images prepared beforehand (TIFF frames as PNG, the "
-           "JPEG inside each PDF page), text only. *ocrmypdf*: one call per PDF, start-up included: rasterise, "
-           "OSD, deskew, OCR, PDF/A through Ghostscript. Tesseract runs on one OpenMP thread everywhere.")
+    report(
+        "What each run does: *sohoa*: `ocr.ocr_files` over the files as one batch, as `sohoa ingest` and the "
+        "watcher run the OCR stage: triage, rasterise, orientation (OSD), deskew, OCR (TSV and text layer), "
+        "archival PDF; called in-process, so without the 1-2 s of interpreter start-up and imports of a "
+        "`sohoa` call; its first run includes starting the page workers, which later runs (like a running "
+        "watcher or Prefect worker) reuse. *bare tesseract*: OCR of page images prepared beforehand "
+        "(TIFF frames as PNG, the JPEG inside each PDF page), text only. *ocrmypdf*: one call per PDF, "
+        "start-up included: rasterise, OSD, deskew, OCR, PDF/A through Ghostscript. Tesseract runs on one "
+        "OpenMP thread everywhere."
+    )
     report()
     if missing:
         report(missing)
         report()
     names = list(cases)
-    ratios = [(names[0], names[2], 0.8, "target ≥ 0.8"), (names[0], names[3], None, "bare with vie+eng"),
-              (names[1], names[2], 0.8, "target ≥ 0.8")]
+    ratios = [
+        (names[0], names[2], 0.8, "target ≥ 0.8"),
+        (names[0], names[3], None, "bare with vie+eng"),
+        (names[1], names[2], 0.8, "target ≥ 0.8"),
+    ]
     if ocrmypdf:
         ratios += [(names[0], names[4], 1.5, "target ≥ 1.5"), (names[1], names[5], 1.5, "target ≥ 1.5")]
     for mine, theirs, target, note in ratios:
@@ -337,20 +381,24 @@ def score_row(report: Report, set_label: str, label: str, docs: list[Doc], texts
     score = Score()
     for page, text in zip([p for doc in docs for p in doc.pages], texts, strict=True):
         score.add(page.truth, text)
-    report(f"| {set_label} | {label} | {score.pages} | {score.cer:.2%} | {score.cer_folded:.2%} | "
-           f"{score.bag_wer:.2%} | {score.bag_wer_folded:.2%} |")
+    report(
+        f"| {set_label} | {label} | {score.pages} | {score.cer:.2%} | {score.cer_folded:.2%} | "
+        f"{score.bag_wer:.2%} | {score.bag_wer_folded:.2%} |"
+    )
     return score
 
 
 def accuracy(report: Report, engines: Engines, args, work: Path) -> None:
     report("### Accuracy: error rates against the true text (lower is better)")
     report()
-    report("CER: character edits over true characters, after NFC and whitespace collapsing; *folded*: after "
-           "lower-casing and removing diacritics (đ→d), so CER minus folded CER is about what diacritics cost. "
-           "*Words, order-free*: words and punctuation compared as multisets (max(true, read) − common, over "
-           "true), which reading order cannot change. CER does depend on it: a block read in another order than "
-           "the true text lists it (side-by-side header and signature blocks, left block first) costs about "
-           "twice its length, for every engine alike. Rates are total errors over the set's total length.")
+    report(
+        "CER: character edits over true characters, after NFC and whitespace collapsing; *folded*: after "
+        "lower-casing and removing diacritics (đ→d), so CER minus folded CER is about what diacritics cost. "
+        "*Words, order-free*: words and punctuation compared as multisets (max(true, read) − common, over "
+        "true), which reading order cannot change. CER does depend on it: a block read in another order than "
+        "the true text lists it (side-by-side header and signature blocks, left block first) costs about "
+        "twice its length, for every engine alike. Rates are total errors over the set's total length."
+    )
     report()
     report("| page set | engine | pages | CER | CER folded | words, order-free | words folded, order-free |")
     report("|---|---|---:|---:|---:|---:|---:|")
@@ -377,8 +425,10 @@ def accuracy(report: Report, engines: Engines, args, work: Path) -> None:
             continue
         ours, theirs, clean = scores[set_label, mine].cer, score.cer, set_label.endswith("clean")
         met = ours <= theirs if clean else ours < theirs
-        report(f"- {set_label}: {mine} {ours:.2%} vs {label} {theirs:.2%} (target: sohoa "
-               f"{'≤' if clean else '<'} tesseract): {'met' if met else '**MISSED**'}")
+        report(
+            f"- {set_label}: {mine} {ours:.2%} vs {label} {theirs:.2%} (target: sohoa "
+            f"{'≤' if clean else '<'} tesseract): {'met' if met else '**MISSED**'}"
+        )
     report()
 
 
@@ -388,8 +438,12 @@ def main() -> None:
     parser.add_argument("--skip-ocrmypdf", action="store_true", help="leave out the OCRmyPDF rows")
     parser.add_argument("--skip-accuracy", action="store_true", help="speed only")
     parser.add_argument("--repeat", type=int, default=1, help="speed runs per case; the median is reported")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for bare tesseract "
-                        "and ocrmypdf --jobs (default: the cores)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes for bare tesseract and ocrmypdf --jobs (default: the cores)",
+    )
     parser.add_argument("--out", type=Path, help="also write the Markdown report to this file")
     args = parser.parse_args()
     os.environ["OMP_THREAD_LIMIT"] = "1"  # the project sets it too; every engine gets the same

@@ -32,7 +32,8 @@ def machine() -> str:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     tesseract = subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.platform()}, Python {platform.python_version()}, {tesseract}"
+    python = platform.python_version()
+    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.platform()}, Python {python}, {tesseract}"
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -55,8 +56,7 @@ def main() -> None:
         return {**env, "SOHOA_HOME": str(work / f"home-{tag}-{run}"), "PREFECT_HOME": str(work / f"prefect-{run}")}
 
     flow_call = (
-        "import sys; from flows.ingest import ingest_dossier; "
-        "ingest_dossier([sys.argv[1]], agency='000.00.00.H33')"
+        "import sys; from flows.ingest import ingest_dossier; ingest_dossier([sys.argv[1]], agency='000.00.00.H33')"
     )
     cases = {
         "bare tesseract (vie+eng)": lambda run: timed(["tesseract", str(page), "-", "-l", "vie+eng"], env),

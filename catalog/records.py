@@ -16,21 +16,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from collections.abc import Iterable, Iterator
-
 from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
     Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     create_engine,
     event,
     func,
@@ -40,13 +30,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from schemas.failures import InvalidSetting
-from schemas import Document, DocumentStatus, Dossier, SearchHit, SearchResult
-from schemas.failures import SohoaFailure
 from catalog.search import index as search_index
 from catalog.search import search as search_documents
-
 from catalog.tables import audit_runs, documents, dossiers, metadata, ordinals, page_text
+from schemas import Document, DocumentStatus, Dossier, SearchResult
+from schemas.failures import InvalidSetting, SohoaFailure
 
 
 class CatalogUnavailable(SohoaFailure):
@@ -162,7 +150,7 @@ class Catalog:
             connection.commit()
 
     @classmethod
-    def from_settings(cls, settings) -> "Catalog":
+    def from_settings(cls, settings) -> Catalog:
         return cls(settings.resolved_catalog_url)
 
     def close(self) -> None:
@@ -234,8 +222,11 @@ class Catalog:
             connection.execute(
                 documents.update()
                 .where(documents.c.id == document.id)
-                .values(document=json.loads(document.model_dump_json()), doc_type=document.doc_type.value,
-                        title=document.title)
+                .values(
+                    document=json.loads(document.model_dump_json()),
+                    doc_type=document.doc_type.value,
+                    title=document.title,
+                )
             )
 
     def first_page_texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
@@ -273,9 +264,11 @@ class Catalog:
                 held = connection.execute(select(ordinals.c.ordinal).where(ordinals.c.doc_id == doc_id)).first()
                 if held is not None:
                     return held.ordinal
-                taken = set(connection.execute(
-                    select(ordinals.c.ordinal).where(ordinals.c.dossier == dossier, ordinals.c.ordinal >= wanted)
-                ).scalars())
+                taken = set(
+                    connection.execute(
+                        select(ordinals.c.ordinal).where(ordinals.c.dossier == dossier, ordinals.c.ordinal >= wanted)
+                    ).scalars()
+                )
             ordinal = wanted
             while ordinal in taken:
                 ordinal += 1
@@ -296,8 +289,9 @@ class Catalog:
         with self.engine.begin() as connection:
             statement = sqlite_insert(dossiers).values(**values)
             connection.execute(
-                statement.on_conflict_do_update(index_elements=[dossiers.c.code],
-                                                set_={"dossier": statement.excluded.dossier})
+                statement.on_conflict_do_update(
+                    index_elements=[dossiers.c.code], set_={"dossier": statement.excluded.dossier}
+                )
             )
 
     def ids(self) -> set[str]:

@@ -14,8 +14,9 @@ from classify.rules import classify_text as classify_by_rules
 from schemas import Classification, OcrResult, Page
 
 
-def classify_text(text: str, model: TypeModel | None = None, threshold: float = DEFAULT_THRESHOLD,
-                  whole_text: str | None = None) -> Classification:
+def classify_text(
+    text: str, model: TypeModel | None = None, threshold: float = DEFAULT_THRESHOLD, whole_text: str | None = None
+) -> Classification:
     """The type of a document from its first page's text, with its metadata.
 
     Without a model the rules alone decide. Codes and citizen IDs are looked for in `whole_text` (every page)
@@ -33,8 +34,9 @@ def classify_text(text: str, model: TypeModel | None = None, threshold: float = 
     return result
 
 
-def classify_document(result: OcrResult, model: TypeModel | None = None,
-                      threshold: float = DEFAULT_THRESHOLD) -> Classification:
+def classify_document(
+    result: OcrResult, model: TypeModel | None = None, threshold: float = DEFAULT_THRESHOLD
+) -> Classification:
     """Classify from the first page that carries text (a blank separator sheet may come first)."""
     for page in result.pages:
         if not page.blank and page.text.strip():

@@ -19,8 +19,9 @@ MODEL_WEIGHT = 0.6
 DEFAULT_THRESHOLD = 0.5
 
 
-def combine(rules: Classification, model: TypeModel | None, text: str,
-            threshold: float = DEFAULT_THRESHOLD) -> Classification:
+def combine(
+    rules: Classification, model: TypeModel | None, text: str, threshold: float = DEFAULT_THRESHOLD
+) -> Classification:
     if model is None:
         return rules  # no model trained yet: the rules decide, as they always did
     rules_fired = rules.doc_type is not DocType.khac and rules.confidence > 0
@@ -42,13 +43,22 @@ def combine(rules: Classification, model: TypeModel | None, text: str,
     method = "title-rules+model" if rules_fired and model_weight else ("model" if model_weight else "title-rules")
     if confidence < threshold or best == DocType.khac.value:
         return _unsure(rules, confidence, method)
-    return rules.model_copy(update={
-        "doc_type": DocType(best), "confidence": confidence, "method": f"{method}:{model.version}",
-        "needs_review": False,
-    })
+    return rules.model_copy(
+        update={
+            "doc_type": DocType(best),
+            "confidence": confidence,
+            "method": f"{method}:{model.version}",
+            "needs_review": False,
+        }
+    )
 
 
 def _unsure(rules: Classification, confidence: float, method: str = "title-rules") -> Classification:
-    return rules.model_copy(update={
-        "doc_type": DocType.khac, "confidence": confidence, "method": method, "needs_review": True,
-    })
+    return rules.model_copy(
+        update={
+            "doc_type": DocType.khac,
+            "confidence": confidence,
+            "method": method,
+            "needs_review": True,
+        }
+    )

@@ -47,7 +47,9 @@ _DOSSIER_CODE = re.compile(
     r"(?<![0-9.])(?P<agency>\d{3}\.\d{2}\.\d{2}\.[a-z]\d{2})\s*-\s*(?P<day>\d{6})\s*-\s*(?P<seq>\d{4})(?!\d)"
 )
 # Procedure code: level digit and six digits, optionally the agency of a local variant.
-_PROCEDURE_CODE = re.compile(r"(?<![0-9.])(?P<code>[1-3]\.\d{6})(?P<agency>\.\d{3}\.\d{2}\.\d{2}\.[a-z]\d{2})?(?![0-9])")
+_PROCEDURE_CODE = re.compile(
+    r"(?<![0-9.])(?P<code>[1-3]\.\d{6})(?P<agency>\.\d{3}\.\d{2}\.\d{2}\.[a-z]\d{2})?(?![0-9])"
+)
 _CCCD = re.compile(r"(?<![0-9])(\d{12})(?![0-9])")
 _CMND_LABELLED = re.compile(r"(cmnd|chung minh nhan dan|chung minh thu)[^0-9\n]{0,25}(\d{9})(?![0-9])")
 
@@ -83,14 +85,17 @@ def number_and_notation(text: str) -> tuple[str | None, str | None]:
     if not found:
         return None, None
     number = _fix_digits(found.group("number"))
-    notation = re.sub(r"\s+", "", top[found.start("notation"):found.end("notation")])
+    notation = re.sub(r"\s+", "", top[found.start("notation") : found.end("notation")])
     return number, notation.rstrip(".-") or None
 
 
 def _date_of(match: re.Match) -> date | None:
     try:
-        return date(int(_fix_digits(match.group("year"))), int(_fix_digits(match.group("month"))),
-                    int(_fix_digits(match.group("day"))))
+        return date(
+            int(_fix_digits(match.group("year"))),
+            int(_fix_digits(match.group("month"))),
+            int(_fix_digits(match.group("day"))),
+        )
     except ValueError:
         return None
 
@@ -170,7 +175,7 @@ def subject(text: str) -> str | None:
         if not _SUBJECT.match(fold(line)):
             continue
         # "V/v" / "Về việc" introduces the trích yếu; it is not part of it (Subject holds what follows).
-        parts = [line[_SUBJECT.match(fold(line)).end():].strip(" :.-")]
+        parts = [line[_SUBJECT.match(fold(line)).end() :].strip(" :.-")]
         for following in lines[index + 1 : index + 3]:
             if following[:1].islower() and not _REFERENCE_LINE.match(fold(following)):
                 parts.append(following)

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import joblib
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from schemas.text import fold
 from schemas.failures import SohoaFailure
+from schemas.text import fold
 
 # Syllables of the text seen in training: below this share the model is out of its depth (a foreign page).
 FULL_COVERAGE = 0.5
@@ -38,10 +37,12 @@ def prepare(text: str) -> str:
 
 
 def build_pipeline() -> Pipeline:
-    features = FeatureUnion([
-        ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1)),
-    ])
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1)),
+        ]
+    )
     # Strong C: a few labelled examples per type must already move the decision; balanced weights keep a
     # frequent type from swallowing rare ones.
     classifier = LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced")
@@ -108,7 +109,7 @@ def train(examples: list[Example], version: str | None = None) -> TypeModel:
         fold(syllable) for example in examples for syllable in _SYLLABLE.findall(example.text[:MAX_CHARS])
     )
     print_ = fingerprint(examples)
-    version = version or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + print_[:8]
+    version = version or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + print_[:8]
     return TypeModel(pipeline, version=version, fingerprint=print_, vocabulary=vocabulary)
 
 
@@ -121,5 +122,6 @@ def to_bytes(model: TypeModel) -> bytes:
 
 def from_bytes(data: bytes, *, version: str, fingerprint: str) -> TypeModel:
     saved = joblib.load(io.BytesIO(data))
-    return TypeModel(saved["pipeline"], version=version, fingerprint=fingerprint,
-                     vocabulary=frozenset(saved["vocabulary"]))
+    return TypeModel(
+        saved["pipeline"], version=version, fingerprint=fingerprint, vocabulary=frozenset(saved["vocabulary"])
+    )

@@ -107,7 +107,7 @@ def _match_pattern(squeezed: str, words: list[str], key: str, doc_type: DocType,
         if length is None:
             return None
         key = squeezed[:length]
-    rest = squeezed[len(key):]
+    rest = squeezed[len(key) :]
     if doc_type is DocType.don and rest not in _DON_CONTINUATIONS and not rest.startswith(_DON_CONTINUATIONS[1:]):
         return None
     return doc_type

@@ -7,7 +7,7 @@ starts a temporary one for every command (8-20 s here), and a clerk's one-page i
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from prefect import Task, task
@@ -25,7 +25,7 @@ def retry_transient(task_obj, task_run, state) -> bool:
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def as_task(stage: Stage) -> Task:
     """The Prefect task of a stage: its name, its retry policy; runs named `<stage> <dossier>.<ordinal>`."""
     return task(

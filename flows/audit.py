@@ -10,8 +10,13 @@ from archive.audit import FixityProblems, run_audit, summary
 from flows._runner import retry_transient
 
 
-@task(name="verify-store", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[10, 60, 300],
-      retry_condition_fn=retry_transient)
+@task(
+    name="verify-store",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[10, 60, 300],
+    retry_condition_fn=retry_transient,
+)
 def audit_stage(sample_pct: float, repair: bool) -> dict:
     return run_audit(sample_pct=sample_pct, repair=repair).model_dump(mode="json")
 

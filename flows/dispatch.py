@@ -167,8 +167,12 @@ def _through_deployment(
         fallback = iter(_reports_from_catalog(missing, settings, known_before, failure))
         results = [report if report is not None else next(fallback) for report in results]
     counts = {status: sum(r.status is status for r in results) for status in DocumentStatus}
-    log.info("flow run %r (%s): %s", flow_run.name, flow_run.id,
-             ", ".join(f"{n} {status.value}" for status, n in counts.items() if n))
+    log.info(
+        "flow run %r (%s): %s",
+        flow_run.name,
+        flow_run.id,
+        ", ".join(f"{n} {status.value}" for status, n in counts.items() if n),
+    )
     return results  # type: ignore[return-value]
 
 
@@ -229,14 +233,12 @@ def _start(paths: list[str], dossier: str | None, agency: str | None, job_variab
         if _is_connection_error(error):
             raise PrefectUnavailable(f"{_api_url()}: {type(error).__name__}: {error}") from error
         raise
-    log.info("flow run %r (%s) of deployment %s started; waiting for a worker", flow_run.name, flow_run.id,
-             DEPLOYMENT)
+    log.info("flow run %r (%s) of deployment %s started; waiting for a worker", flow_run.name, flow_run.id, DEPLOYMENT)
     return flow_run
 
 
 def _is_connection_error(error: BaseException) -> bool:
     import httpx
-
     from prefect.exceptions import PrefectHTTPStatusError
 
     if isinstance(error, httpx.TransportError):
@@ -259,8 +261,12 @@ def _wait(flow_run):
             time.sleep(POLL_SECONDS[min(polls, len(POLL_SECONDS) - 1)])
             polls += 1
             if time.monotonic() > next_note:  # no worker on the pool shows here: the run stays Scheduled / Late
-                log.warning("still waiting for flow run %r (%s): %s", flow_run.name, flow_run.id,
-                            flow_run.state.name if flow_run.state else "no state")
+                log.warning(
+                    "still waiting for flow run %r (%s): %s",
+                    flow_run.name,
+                    flow_run.id,
+                    flow_run.state.name if flow_run.state else "no state",
+                )
                 next_note = time.monotonic() + WAITING_NOTE_SECONDS
             try:
                 flow_run = client.read_flow_run(flow_run.id)
@@ -287,8 +293,12 @@ def _run_reports(flow_run) -> tuple[list[DocumentReport], str]:
             raise TypeError(f"the result is a {type(value).__name__}, not a list of reports")
         return [DocumentReport.model_validate(report) for report in value], ""
     except Exception as error:
-        log.info("reports of flow run %r (%s) not readable here, the catalog tells instead: %s",
-                 flow_run.name, flow_run.id, error)
+        log.info(
+            "reports of flow run %r (%s) not readable here, the catalog tells instead: %s",
+            flow_run.name,
+            flow_run.id,
+            error,
+        )
         return [], f"{type(error).__name__}: {error}"
 
 
@@ -328,8 +338,11 @@ def _reports_from_catalog(
     def quarantined(item: IngestInput, sha256: str | None = None, note: str = "") -> DocumentReport:
         detail = f"{failure.detail} [{note}]" if note else failure.detail
         return DocumentReport(
-            id=layout.document_id(item.dossier, sha256) if sha256 else None, dossier=item.dossier,
-            source=str(item.path), sha256=sha256, status=DocumentStatus.quarantined,
+            id=layout.document_id(item.dossier, sha256) if sha256 else None,
+            dossier=item.dossier,
+            source=str(item.path),
+            sha256=sha256,
+            status=DocumentStatus.quarantined,
             failure=failure.as_data(detail),
         )
 
@@ -358,10 +371,18 @@ def _reports_from_catalog(
             keys = known[1]
             before = known_before.get(item.dossier, set())
             status = DocumentStatus.duplicate if keys.get(layout.META) in before else DocumentStatus.archived
-            reports.append(DocumentReport(
-                id=doc_id, dossier=item.dossier, source=str(item.path), doc_type=document.doc_type,
-                pages=document.pages, sha256=sha256, status=status, keys=keys,
-            ))
+            reports.append(
+                DocumentReport(
+                    id=doc_id,
+                    dossier=item.dossier,
+                    source=str(item.path),
+                    doc_type=document.doc_type,
+                    pages=document.pages,
+                    sha256=sha256,
+                    status=status,
+                    keys=keys,
+                )
+            )
     finally:
         catalog.close()
     return reports

@@ -26,14 +26,19 @@ import stat
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from inbox.convention import is_ignored
 from inbox.safe_paths import (
-    entries_under, exists_in, move_inside, open_folder, relative_parts, remove_empty_folders,
+    entries_under,
+    exists_in,
+    move_inside,
+    open_folder,
+    relative_parts,
+    remove_empty_folders,
 )
 from schemas.checksums import open_regular_file
 from schemas.failures import SohoaFailure
@@ -55,7 +60,7 @@ class Signature:
     regular: bool = True  # False: a link, FIFO, socket or device (never opened; its own lstat)
 
     @classmethod
-    def of(cls, path: Path) -> "Signature | None":
+    def of(cls, path: Path) -> Signature | None:
         """The entry's own signature (`lstat`: a link is not followed); None if it is gone."""
         try:
             return cls.from_stat(os.lstat(path))
@@ -63,7 +68,7 @@ class Signature:
             return None
 
     @classmethod
-    def from_stat(cls, info: os.stat_result) -> "Signature":
+    def from_stat(cls, info: os.stat_result) -> Signature:
         return cls(info.st_size, info.st_mtime_ns, stat.S_ISREG(info.st_mode))
 
 
@@ -71,8 +76,9 @@ def scan_entries(root: Path) -> dict[PurePosixPath, Signature]:
     """Every entry under `root` outside ignored folders (so never our own .processing/.done/.quarantine), by path
     relative to `root`: regular files and, marked `regular=False`, links, FIFOs, sockets and devices. Nothing is
     followed or opened. Ignored *files* are listed too: a growing `.part` tells that its dossier is incomplete."""
-    return {relative: Signature.from_stat(info)
-            for relative, info in entries_under(root, skip_folder=is_ignored).items()}
+    return {
+        relative: Signature.from_stat(info) for relative, info in entries_under(root, skip_folder=is_ignored).items()
+    }
 
 
 def scan_files(root: Path) -> dict[PurePosixPath, Signature]:
@@ -215,8 +221,12 @@ def _heartbeat_about(folder: Path) -> dict:
 def _known_dead(about: dict) -> bool:
     """The worker ran on this machine and its process is gone: it is dead, whatever its heartbeat's age."""
     pid = about.get("pid")
-    return (about.get("host") == socket.gethostname() and isinstance(pid, int) and pid != os.getpid()
-            and not _process_alive(pid))
+    return (
+        about.get("host") == socket.gethostname()
+        and isinstance(pid, int)
+        and pid != os.getpid()
+        and not _process_alive(pid)
+    )
 
 
 def _held_entries(folder: Path) -> list[PurePosixPath]:
@@ -241,7 +251,7 @@ class WorkerClaims:
 
     # ------------------------------------------------------------ life
 
-    def __enter__(self) -> "WorkerClaims":
+    def __enter__(self) -> WorkerClaims:
         self.start()
         return self
 
@@ -256,8 +266,7 @@ class WorkerClaims:
         for path in self.held():
             self.release(Claim(PurePosixPath(path.relative_to(self.folder).as_posix()), path, Signature(0, 0)))
         interval = max(0.05, min(self.claim_timeout / 4, 30.0))
-        self._thread = threading.Thread(target=self._beat, args=(interval,), name="sohoa-inbox-heartbeat",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._beat, args=(interval,), name="sohoa-inbox-heartbeat", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
@@ -290,8 +299,9 @@ class WorkerClaims:
                 os.unlink(HEARTBEAT, dir_fd=folder)
             except FileNotFoundError:
                 pass
-            fd = os.open(HEARTBEAT, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
-                         dir_fd=folder)
+            fd = os.open(
+                HEARTBEAT, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder
+            )
             with os.fdopen(fd, "w", encoding="utf-8") as stream:
                 stream.write(json.dumps(about))
 
@@ -324,8 +334,10 @@ class WorkerClaims:
             parts = relative_parts(self.inbox, self.inbox / relative)
             # Folder by folder without following links on either side: a folder swapped for a link after the
             # scan is refused, and nothing from outside the inbox is ever taken in.
-            with open_folder(self.inbox, parts[:-1]) as source, \
-                    open_folder(self.inbox, (PROCESSING, self.worker, *parts[:-1]), create=True) as into:
+            with (
+                open_folder(self.inbox, parts[:-1]) as source,
+                open_folder(self.inbox, (PROCESSING, self.worker, *parts[:-1]), create=True) as into,
+            ):
                 if exists_in(into, parts[-1]):
                     return ClaimRefused.busy
                 os.rename(parts[-1], parts[-1], src_dir_fd=source, dst_dir_fd=into)
@@ -355,8 +367,12 @@ class WorkerClaims:
         except FileNotFoundError:  # taken over by another worker meanwhile
             return None
         except OSError as error:  # a link put on the way back (UnsafePath), or the share went away: keep it
-            log.error("Không trả được tệp về hộp thư đến (%s); tệp vẫn nằm trong %s/%s / could not put a file "
-                      "back", getattr(error, "code", type(error).__name__), PROCESSING, self.worker)
+            log.error(
+                "Không trả được tệp về hộp thư đến (%s); tệp vẫn nằm trong %s/%s / could not put a file back",
+                getattr(error, "code", type(error).__name__),
+                PROCESSING,
+                self.worker,
+            )
             return None
         prune_empty_folders(claim.path.parent, self.folder)
         return back
@@ -400,15 +416,21 @@ class WorkerClaims:
                 try:
                     move_without_overwrite(path, self.inbox / relative, root=self.inbox)
                 except OSError as error:  # a link on the way back: leave that one where it is
-                    log.error("Không trả được một tệp về hộp thư đến (%s) / could not put a file back",
-                              getattr(error, "code", type(error).__name__))
+                    log.error(
+                        "Không trả được một tệp về hộp thư đến (%s) / could not put a file back",
+                        getattr(error, "code", type(error).__name__),
+                    )
                     continue
                 prune_empty_folders(path.parent, taken)
                 returned.append(relative)
             (taken / HEARTBEAT).unlink(missing_ok=True)
             prune_empty_folders(taken, self.processing)
-            log.info("Thu hồi %d tệp của tiến trình đã dừng %s về hộp thư đến / reclaimed %d files of a stopped "
-                     "worker", len(returned), entry.name, len(returned))
+            log.info(
+                "Thu hồi %d tệp của tiến trình đã dừng %s về hộp thư đến / reclaimed %d files of a stopped worker",
+                len(returned),
+                entry.name,
+                len(returned),
+            )
         return returned
 
     def _tell_waiting(self, folder: Path, seconds_left: float) -> None:
@@ -419,7 +441,15 @@ class WorkerClaims:
             return
         self._told_waiting[folder.name] = held
         until = time.strftime("%H:%M:%S", time.localtime(time.time() + max(0.0, seconds_left)))
-        log.warning("%d tệp đang do tiến trình %s giữ; sẽ thu hồi về hộp thư đến lúc %s (sau "
-                    "SOHOA_CLAIM_TIMEOUT_SECONDS=%g s không có nhịp) nếu tiến trình đó không còn chạy / %d files are "
-                    "held by worker %s; they go back to the inbox at %s if it is no longer running",
-                    held, folder.name, until, self.claim_timeout, held, folder.name, until)
+        log.warning(
+            "%d tệp đang do tiến trình %s giữ; sẽ thu hồi về hộp thư đến lúc %s (sau "
+            "SOHOA_CLAIM_TIMEOUT_SECONDS=%g s không có nhịp) nếu tiến trình đó không còn chạy / %d files are "
+            "held by worker %s; they go back to the inbox at %s if it is no longer running",
+            held,
+            folder.name,
+            until,
+            self.claim_timeout,
+            held,
+            folder.name,
+            until,
+        )

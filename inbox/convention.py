@@ -43,10 +43,14 @@ GENERATED_PREFIX = "auto-"
 
 class AgencyMismatch(SohoaFailure):
     code = "agency_mismatch"
-    vi = ("Mã hồ sơ thuộc cơ quan khác với thư mục cơ quan chứa tệp; không ghép vào hồ sơ đó. Chuyển tệp vào thư mục "
-          "của đúng cơ quan, hoặc sửa tên")
-    en = ("The dossier code belongs to another agency than the agency folder holding the file; it is not joined to "
-          "that dossier. Move the file to the right agency's folder, or fix its name")
+    vi = (
+        "Mã hồ sơ thuộc cơ quan khác với thư mục cơ quan chứa tệp; không ghép vào hồ sơ đó. Chuyển tệp vào thư mục "
+        "của đúng cơ quan, hoặc sửa tên"
+    )
+    en = (
+        "The dossier code belongs to another agency than the agency folder holding the file; it is not joined to "
+        "that dossier. Move the file to the right agency's folder, or fix its name"
+    )
 
 
 def is_ignored(path: PurePath | str) -> bool:
@@ -95,7 +99,7 @@ def _underlying_name(name: str) -> str:
     """The name a file will have once written: `003.pdf.part` -> `003.pdf`, `.003.pdf.x1Yz` (rsync) -> `003.pdf…`."""
     for prefix in _IGNORED_PREFIXES:
         if name.startswith(prefix):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
     lowered = name.lower()
     for suffix in _IN_PROGRESS_SUFFIXES:
         if lowered.endswith(suffix):

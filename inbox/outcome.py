@@ -15,16 +15,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 
 from inbox.claims import move_without_overwrite, prune_empty_folders
 from inbox.convention import in_ignored_folder
 from inbox.safe_paths import (
-    NAME_MAX, UnsafePath, checked_relative, entries_under, fit_name, open_folder, place_new, relative_parts,
+    NAME_MAX,
+    UnsafePath,
+    checked_relative,
+    entries_under,
+    fit_name,
+    open_folder,
+    place_new,
+    relative_parts,
     remove_entry,
 )
 from schemas import DocumentReport
@@ -72,8 +77,9 @@ def _day_folder(inbox: Path, kind: str, day: date | None) -> Path:
     return inbox / kind / (day or date.today()).isoformat()
 
 
-def mark_done(inbox: Path, claimed: Path, relative: PurePosixPath, *, delete: bool = False,
-              day: date | None = None) -> Path | None:
+def mark_done(
+    inbox: Path, claimed: Path, relative: PurePosixPath, *, delete: bool = False, day: date | None = None
+) -> Path | None:
     """The file is archived: move it under `.done/<date>/` (its path in the inbox kept), or delete it."""
     if delete:
         remove_entry(inbox, claimed)
@@ -81,8 +87,16 @@ def mark_done(inbox: Path, claimed: Path, relative: PurePosixPath, *, delete: bo
     return move_without_overwrite(claimed, _day_folder(inbox, DONE, day) / relative, root=inbox)
 
 
-def quarantine(inbox: Path, claimed: Path, relative: PurePosixPath, report: DocumentReport, *,
-               agency: str | None = None, worker: str = "", day: date | None = None) -> Path:
+def quarantine(
+    inbox: Path,
+    claimed: Path,
+    relative: PurePosixPath,
+    report: DocumentReport,
+    *,
+    agency: str | None = None,
+    worker: str = "",
+    day: date | None = None,
+) -> Path:
     """Move a bad file to `.quarantine/<date>/` and write its `<name>.error.json` beside it; returns the file.
     If error.json cannot be written, the file goes back where it was claimed (the caller gives it back to the
     inbox): a quarantined file never lies there without its reason."""
@@ -96,8 +110,9 @@ def quarantine(inbox: Path, claimed: Path, relative: PurePosixPath, report: Docu
     return target
 
 
-def _write_error_json(inbox: Path, target: Path, relative: PurePosixPath, report: DocumentReport,
-                      agency: str | None, worker: str) -> None:
+def _write_error_json(
+    inbox: Path, target: Path, relative: PurePosixPath, report: DocumentReport, agency: str | None, worker: str
+) -> None:
     failure = report_failure(report)
     about = {
         "file": target.name,
@@ -112,7 +127,7 @@ def _write_error_json(inbox: Path, target: Path, relative: PurePosixPath, report
         "retryable": failure.retryable,
         "error": report.error,
         "sha256": report.sha256,
-        "quarantined_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "worker": worker,
         "what_to_do": WHAT_TO_DO,
     }
@@ -125,8 +140,7 @@ def _write_error_json(inbox: Path, target: Path, relative: PurePosixPath, report
             os.unlink(partial, dir_fd=folder)
         except FileNotFoundError:
             pass
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
-                     dir_fd=folder)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(json.dumps(about, ensure_ascii=False, indent=2) + "\n")
         os.replace(partial, name, src_dir_fd=folder, dst_dir_fd=folder)
@@ -147,7 +161,8 @@ def quarantined_files(path: Path) -> list[Path]:
     if path.is_dir() and not path.is_symlink():
         # Every entry, links and the like too (never followed): retry then says what each one is.
         return sorted(
-            path / found for found in entries_under(path)
+            path / found
+            for found in entries_under(path)
             if not found.name.endswith(ERROR_SUFFIX) and not found.name.startswith(".")
         )
     if path.name.endswith(ERROR_SUFFIX):
@@ -178,8 +193,10 @@ def retry_quarantined(path: Path) -> Path:
     if not stat.S_ISREG(kind):  # a link, a FIFO...: it stays where it is; the clerk puts the real file there
         raise NotARegularFile()
     source = relative_parts(inbox, path)
-    with open_folder(inbox, source[:-1]) as from_folder, \
-            open_folder(inbox, relative.parts[:-1], create=True) as to_folder:
+    with (
+        open_folder(inbox, source[:-1]) as from_folder,
+        open_folder(inbox, relative.parts[:-1], create=True) as to_folder,
+    ):
         # Never replaces a file dropped again under that name.
         if not place_new(from_folder, source[-1], to_folder, relative.name):
             raise RetryTargetTaken()

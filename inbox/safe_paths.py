@@ -13,9 +13,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 from schemas.failures import SohoaFailure
 
@@ -27,10 +27,14 @@ class UnsafePath(SohoaFailure, OSError):
     """Also an OSError, so that code handling a file that cannot be moved handles this one too."""
 
     code = "unsafe_path"
-    vi = ("Đường dẫn đi qua một liên kết tượng trưng (symlink) hoặc ra ngoài thư mục gốc; không ghi gì vào đó. "
-          "Xoá liên kết, dùng thư mục thật")
-    en = ("The path goes through a symbolic link or out of its root folder; nothing is written there. "
-          "Remove the link and use a real folder")
+    vi = (
+        "Đường dẫn đi qua một liên kết tượng trưng (symlink) hoặc ra ngoài thư mục gốc; không ghi gì vào đó. "
+        "Xoá liên kết, dùng thư mục thật"
+    )
+    en = (
+        "The path goes through a symbolic link or out of its root folder; nothing is written there. "
+        "Remove the link and use a real folder"
+    )
 
 
 def relative_parts(root: Path, path: Path | PurePosixPath) -> tuple[str, ...]:
@@ -47,8 +51,13 @@ def checked_relative(relative: PurePosixPath | str) -> PurePosixPath:
     """A relative path made only of plain names (no root, no `..`, no `.`): what a path read from a file (an
     error.json) must be before anything is written there."""
     relative = PurePosixPath(relative)
-    if relative.is_absolute() or not relative.parts or any(part in ("", ".", "..") for part in relative.parts) \
-            or "\\" in str(relative) or "\x00" in str(relative):
+    if (
+        relative.is_absolute()
+        or not relative.parts
+        or any(part in ("", ".", "..") for part in relative.parts)
+        or "\\" in str(relative)
+        or "\x00" in str(relative)
+    ):
         raise UnsafePath()
     return relative
 
@@ -118,7 +127,7 @@ def fit_name(name: str, limit: int = NAME_MAX) -> str:
         stem, extension = name, ""
     tail = f"~{hashlib.sha256(encoded).hexdigest()[:8]}" + (f".{extension}" if extension else "")
     room = limit - len(tail.encode("utf-8", "surrogateescape"))
-    start = stem.encode("utf-8", "surrogateescape")[:max(room, 1)].decode("utf-8", "ignore")
+    start = stem.encode("utf-8", "surrogateescape")[: max(room, 1)].decode("utf-8", "ignore")
     return start + tail
 
 
@@ -138,8 +147,10 @@ def move_inside(root: Path, source: Path, target: Path) -> Path:
     """Move the entry `source` to `target`, or to `name (2).ext`... when taken, both below `root`: never replaces
     anything, never goes through a link. Returns where it is now; FileNotFoundError if `source` is gone."""
     source_parts, target_parts = relative_parts(root, source), relative_parts(root, target)
-    with open_folder(root, source_parts[:-1]) as source_fd, \
-            open_folder(root, target_parts[:-1], create=True) as target_fd:
+    with (
+        open_folder(root, source_parts[:-1]) as source_fd,
+        open_folder(root, target_parts[:-1], create=True) as target_fd,
+    ):
         for name in free_names(target_parts[-1]):
             if place_new(source_fd, source_parts[-1], target_fd, name):
                 return Path(target).with_name(name)

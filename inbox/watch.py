@@ -16,13 +16,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Protocol
+from typing import Protocol
 
 from inbox.claims import (
-    EMPTY_FILE_FACTOR, PROCESSING, Claim, ClaimRefused, Signature, StabilityTracker, WorkerClaims,
-    default_worker_name, prune_empty_folders, scan_entries,
+    EMPTY_FILE_FACTOR,
+    PROCESSING,
+    Claim,
+    ClaimRefused,
+    Signature,
+    StabilityTracker,
+    WorkerClaims,
+    default_worker_name,
+    prune_empty_folders,
+    scan_entries,
 )
 from inbox.convention import dossier_code_prefix, generated_dossier_id, in_ignored_folder, place
 from inbox.outcome import QUARANTINE, mark_done, quarantine, report_failure
@@ -47,7 +56,7 @@ class WatchOptions:
     worker_name: str = ""  # default <host>-<pid>
 
     @classmethod
-    def from_settings(cls, settings) -> "WatchOptions":
+    def from_settings(cls, settings) -> WatchOptions:
         return cls(
             stable_seconds=settings.stable_seconds,
             rescan_seconds=settings.rescan_seconds,
@@ -78,7 +87,7 @@ class SweepSummary:
     released: int = 0  # back in the inbox to be taken again: changed, archive unreachable, or stopping
     errors: int = 0  # of those, files the archive failed (not their fault): a scheduled run should say so
 
-    def add(self, other: "SweepSummary") -> None:
+    def add(self, other: SweepSummary) -> None:
         for name, value in asdict(other).items():
             setattr(self, name, getattr(self, name) + value)
 
@@ -86,13 +95,16 @@ class SweepSummary:
         return asdict(self)
 
     def line(self) -> str:
-        line = (f"{self.dossiers} hồ sơ: {self.archived} tệp đã lưu, {self.duplicate} trùng, {self.quarantined} "
-                f"cách ly, {self.released} trả lại hộp thư đến")
+        line = (
+            f"{self.dossiers} hồ sơ: {self.archived} tệp đã lưu, {self.duplicate} trùng, {self.quarantined} "
+            f"cách ly, {self.released} trả lại hộp thư đến"
+        )
         return line + (f" ({self.errors} do lỗi kho lưu trữ)" if self.errors else "")
 
 
-def group_files(files: dict[PurePosixPath, Signature] | list[PurePosixPath],
-                is_stable: Callable[[PurePosixPath], bool]) -> list[Group]:
+def group_files(
+    files: dict[PurePosixPath, Signature] | list[PurePosixPath], is_stable: Callable[[PurePosixPath], bool]
+) -> list[Group]:
     """Group inbox files by dossier. A group waits while any of its files, ignored ones included (a `.part` still
     growing), is not stable. Groups with nothing to take (only ignored files) are left out. An entry that is not a
     regular file (signature `regular=False`) is a refused group of its own, never waiting: it will not change into
@@ -105,8 +117,9 @@ def group_files(files: dict[PurePosixPath, Signature] | list[PurePosixPath],
                 key = ("not_regular", *relative.parts)
                 groups[key] = Group(key, placement.agency, placement.dossier, [relative], refusal=NotARegularFile)
             continue
-        group = groups.setdefault(placement.group, Group(placement.group, placement.agency, placement.dossier,
-                                                         refusal=placement.refusal))
+        group = groups.setdefault(
+            placement.group, Group(placement.group, placement.agency, placement.dossier, refusal=placement.refusal)
+        )
         group.waiting = group.waiting or not is_stable(relative)
         if not placement.ignored:
             group.files.append(relative)
@@ -117,20 +130,27 @@ class InboxWorker:
     """One worker on one inbox. `with InboxWorker(...) as worker:` then `worker.sweep()` (one pass) or
     `worker.serve()` (until `request_stop()`); leaving the block gives back anything still claimed."""
 
-    def __init__(self, inbox: Path, ingest: IngestFunction, options: WatchOptions | None = None, *,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        inbox: Path,
+        ingest: IngestFunction,
+        options: WatchOptions | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.inbox = Path(inbox)
         self.ingest = ingest
         self.options = options or WatchOptions()
-        self.claims = WorkerClaims(self.inbox, self.options.worker_name or default_worker_name(),
-                                   self.options.claim_timeout_seconds)
+        self.claims = WorkerClaims(
+            self.inbox, self.options.worker_name or default_worker_name(), self.options.claim_timeout_seconds
+        )
         self.tracker = StabilityTracker(self.options.stable_seconds, clock)
         self._clock = clock
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._paused_until = 0.0
 
-    def __enter__(self) -> "InboxWorker":
+    def __enter__(self) -> InboxWorker:
         self.inbox.mkdir(parents=True, exist_ok=True)
         self.claims.start()
         return self
@@ -207,8 +227,10 @@ class InboxWorker:
             try:
                 dossier = group.dossier or generated_dossier_id(self._sha256_of_claim(claims[0]))
             except OSError as error:  # swapped for a link or a FIFO since it was claimed, or gone: not read
-                log.warning("Một tệp không đọc được khi nhận (%s); trả lại hộp thư đến để xét lại",
-                            getattr(error, "code", type(error).__name__))
+                log.warning(
+                    "Một tệp không đọc được khi nhận (%s); trả lại hộp thư đến để xét lại",
+                    getattr(error, "code", type(error).__name__),
+                )
                 return summary
             summary.dossiers = 1
             started = self._clock()
@@ -218,24 +240,37 @@ class InboxWorker:
             except Exception as error:  # the archive or the catalog is unreachable, or a bug: no file's fault
                 # A named failure says what it is; anything else is named by its type only (its text may hold
                 # SQL or paths); SOHOA_DEBUG=1 shows the rest.
-                reason = (f"{error.code}: {error.vi} / {error.en}" if isinstance(error, SohoaFailure)
-                          else f"internal_error: {type(error).__name__}")
-                log.error("Hồ sơ %s chưa xử lý được (%s); các tệp được trả lại hộp thư đến để thử lại", dossier,
-                          reason)
+                reason = (
+                    f"{error.code}: {error.vi} / {error.en}"
+                    if isinstance(error, SohoaFailure)
+                    else f"internal_error: {type(error).__name__}"
+                )
+                log.error("Hồ sơ %s chưa xử lý được (%s); các tệp được trả lại hộp thư đến để thử lại", dossier, reason)
                 log.debug("ingest failed", exc_info=True)
                 summary.errors = len(claims)
                 self._pause()
                 return summary
             if len(reports) != len(claims):
-                log.error("Hồ sơ %s: %d báo cáo cho %d tệp; tệp không có báo cáo được trả lại hộp thư đến",
-                          dossier, len(reports), len(claims))
+                log.error(
+                    "Hồ sơ %s: %d báo cáo cho %d tệp; tệp không có báo cáo được trả lại hộp thư đến",
+                    dossier,
+                    len(reports),
+                    len(claims),
+                )
             for ordinal, (claim, report) in enumerate(zip(claims, reports), start=1):
                 self._settle(claim, report, ordinal, len(claims), dossier, group.agency, summary)
                 settled.add(claim.path)
                 self.claims.settled(claim)
             self._tidy(claims)
-            log.info("Xong hồ sơ %s: %d đã lưu, %d trùng, %d cách ly, %d trả lại; %.1f s", dossier, summary.archived,
-                     summary.duplicate, summary.quarantined, summary.released, self._clock() - started)
+            log.info(
+                "Xong hồ sơ %s: %d đã lưu, %d trùng, %d cách ly, %d trả lại; %.1f s",
+                dossier,
+                summary.archived,
+                summary.duplicate,
+                summary.quarantined,
+                summary.released,
+                self._clock() - started,
+            )
         finally:
             for claim in claims:
                 if claim.path not in settled and self.claims.release(claim) is not None:
@@ -254,16 +289,28 @@ class InboxWorker:
         it is moved as itself and never opened."""
         failure = group.refusal()
         where = f"Hồ sơ {group.dossier}" if group.dossier else "Một mục trong hộp thư đến"
-        report = DocumentReport(id=None, dossier=group.dossier, source=claim.relative.name,
-                                status=DocumentStatus.quarantined, failure=failure.as_data())
+        report = DocumentReport(
+            id=None,
+            dossier=group.dossier,
+            source=claim.relative.name,
+            status=DocumentStatus.quarantined,
+            failure=failure.as_data(),
+        )
         try:
             quarantine(self.inbox, claim.path, claim.relative, report, agency=group.agency, worker=self.worker)
         except OSError as error:
             self._not_moved(claim, where, error, summary)
             return
         summary.quarantined += 1
-        log.warning("%s (cơ quan %s): bị cách ly, không xử lý — %s: %s / %s (xem %s/)", where,
-                    group.agency or "mặc định", failure.code, failure.vi, failure.en, QUARANTINE)
+        log.warning(
+            "%s (cơ quan %s): bị cách ly, không xử lý — %s: %s / %s (xem %s/)",
+            where,
+            group.agency or "mặc định",
+            failure.code,
+            failure.vi,
+            failure.en,
+            QUARANTINE,
+        )
 
     def _not_moved(self, claim: Claim, where: str, error: OSError, summary: SweepSummary) -> None:
         """A claimed file could not be moved on: back to the inbox with it if it is still ours, and say honestly
@@ -273,11 +320,26 @@ class InboxWorker:
             summary.released += 1
             log.error("%s: không chuyển được tệp sau khi xử lý (%s); đã trả lại hộp thư đến", where, reason)
         else:
-            log.error("%s: không chuyển được tệp sau khi xử lý (%s); tệp không còn trong %s/%s (đã được tiến trình "
-                      "khác nhận, hoặc xem %s/)", where, reason, PROCESSING, self.worker, QUARANTINE)
+            log.error(
+                "%s: không chuyển được tệp sau khi xử lý (%s); tệp không còn trong %s/%s (đã được tiến trình "
+                "khác nhận, hoặc xem %s/)",
+                where,
+                reason,
+                PROCESSING,
+                self.worker,
+                QUARANTINE,
+            )
 
-    def _settle(self, claim: Claim, report: DocumentReport, ordinal: int, count: int, dossier: str,
-                agency: str | None, summary: SweepSummary) -> None:
+    def _settle(
+        self,
+        claim: Claim,
+        report: DocumentReport,
+        ordinal: int,
+        count: int,
+        dossier: str,
+        agency: str | None,
+        summary: SweepSummary,
+    ) -> None:
         where = f"Hồ sơ {dossier}, tệp {ordinal}/{count}"
         try:
             if report.status in (DocumentStatus.archived, DocumentStatus.duplicate):
@@ -295,16 +357,23 @@ class InboxWorker:
                 # being stopped (a Ctrl-C reaches the OCR processes too): take it again later, do not quarantine.
                 self.claims.release(claim)
                 summary.released += 1
-                log.warning("%s: chưa lưu được (%s: %s), trả lại hộp thư đến để thử lại", where, failure.code,
-                            failure.vi)
+                log.warning(
+                    "%s: chưa lưu được (%s: %s), trả lại hộp thư đến để thử lại", where, failure.code, failure.vi
+                )
                 if failure.retryable and failure.code != "source_changed":
                     summary.errors += 1
                     self._pause()
                 return
             quarantine(self.inbox, claim.path, claim.relative, report, agency=agency, worker=self.worker)
             summary.quarantined += 1
-            log.warning("%s: bị cách ly — %s: %s / %s (xem %s/, tệp .error.json bên cạnh)", where, failure.code,
-                        failure.vi, failure.en, QUARANTINE)
+            log.warning(
+                "%s: bị cách ly — %s: %s / %s (xem %s/, tệp .error.json bên cạnh)",
+                where,
+                failure.code,
+                failure.vi,
+                failure.en,
+                QUARANTINE,
+            )
         except OSError as error:
             # Cannot move it on (the share went away, or our claim was taken over while we looked dead): back to
             # the inbox with it if it is still ours; taken again, it is found in the archive as a duplicate.
@@ -355,8 +424,13 @@ class InboxWorker:
         summary = SweepSummary()
         events = threading.Thread(target=self._watch_events, name="sohoa-inbox-events", daemon=True)
         events.start()
-        log.info("Đang theo dõi hộp thư đến %s (tiến trình %s; tệp ổn định sau %g s, quét lại mỗi %g s)",
-                 self.inbox, self.worker, self.options.stable_seconds, self.options.rescan_seconds)
+        log.info(
+            "Đang theo dõi hộp thư đến %s (tiến trình %s; tệp ổn định sau %g s, quét lại mỗi %g s)",
+            self.inbox,
+            self.worker,
+            self.options.stable_seconds,
+            self.options.rescan_seconds,
+        )
         next_rescan = 0.0
         while not self.stopping:
             if self._clock() >= next_rescan:
@@ -393,10 +467,21 @@ class InboxWorker:
         try:
             from watchfiles import watch
 
-            for changes in watch(self.inbox, watch_filter=self._relevant, stop_event=self._stopping, debounce=400,
-                                 step=50, rust_timeout=1000, raise_interrupt=False, ignore_permission_denied=True):
+            for changes in watch(
+                self.inbox,
+                watch_filter=self._relevant,
+                stop_event=self._stopping,
+                debounce=400,
+                step=50,
+                rust_timeout=1000,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+            ):
                 if changes:
                     self._wake.set()
         except Exception as error:  # no inotify (limits, some shares): the rescans still find every file
-            log.warning("Không nhận được sự kiện thay đổi tệp (%s); chỉ quét lại mỗi %g s", type(error).__name__,
-                        self.options.rescan_seconds)
+            log.warning(
+                "Không nhận được sự kiện thay đổi tệp (%s); chỉ quét lại mỗi %g s",
+                type(error).__name__,
+                self.options.rescan_seconds,
+            )

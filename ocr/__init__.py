@@ -23,7 +23,21 @@ from ocr.tesseract import version as tesseract_version
 from ocr.triage import EXTENSIONS, sniff_format, triage
 
 __all__ = [
-    "EXTENSIONS", "FileOcr", "OcrDocument", "OcrOptions", "OcrTicket", "cancel_document", "finish_document",
-    "ocr_document", "ocr_file", "ocr_files", "ocr_page", "pages_ahead_for", "read_ahead", "sniff_format",
-    "submit_document", "tesseract_version", "triage",
+    "EXTENSIONS",
+    "FileOcr",
+    "OcrDocument",
+    "OcrOptions",
+    "OcrTicket",
+    "cancel_document",
+    "finish_document",
+    "ocr_document",
+    "ocr_file",
+    "ocr_files",
+    "ocr_page",
+    "pages_ahead_for",
+    "read_ahead",
+    "sniff_format",
+    "submit_document",
+    "tesseract_version",
+    "triage",
 ]

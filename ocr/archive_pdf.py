@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pikepdf
-from PIL import Image
 from pikepdf import Dictionary, Matrix, Name
+from PIL import Image
 
 from ocr import pdfa
 from schemas import SourceFile
@@ -104,8 +104,9 @@ def _image_page(pdf: pikepdf.Pdf, source: SourceFile, image_file: Image.Image, p
 def _source_image(pdf: pikepdf.Pdf, source: SourceFile, image_file: Image.Image, page: ArchivePage):
     if source.format == "jpeg" and image_file.format in ("JPEG", "MPO") and image_file.mode in ("L", "RGB"):
         if image_file.size != (page.width, page.height):
-            log.warning("page %d: the JPEG is %s, the page says %s", page.number, image_file.size,
-                        (page.width, page.height))
+            log.warning(
+                "page %d: the JPEG is %s, the page says %s", page.number, image_file.size, (page.width, page.height)
+            )
         # The scan's own bytes, not re-encoded: a JPEG decoder stops at the first image's end (an MPO's second
         # picture is never shown).
         return pikepdf.Stream(
@@ -157,8 +158,8 @@ def _grey_levels(levels: np.ndarray) -> Image.Image:
 def _png_chunks(data: bytes):
     position = 8  # after the signature
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        yield kind, data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        yield kind, data[position + 8 : position + 8 + length]
         position += 12 + length
 
 
@@ -328,8 +329,9 @@ def _draw_text_layer(pdf, target, text_pdf: pikepdf.Pdf, page: ArchivePage, box,
     text_size = (text_box[2] - text_box[0], text_box[3] - text_box[1])
     if any(abs(text / page_size - 1) > TEXT_PAGE_SIZE_TOLERANCE for text, page_size in zip(text_size, upright)):
         # Tesseract was told another dpi, or read another image, than this page: the text is stretched to fit.
-        log.warning("page %d: text layer is %.0f x %.0f pt, the upright page %.0f x %.0f pt",
-                    page.number, *text_size, *upright)
+        log.warning(
+            "page %d: text layer is %.0f x %.0f pt, the upright page %.0f x %.0f pt", page.number, *text_size, *upright
+        )
     form = pdf.copy_foreign(text_page.as_form_xobject())
     _share_fonts(form, fonts)
     name = target.add_resource(form, Name.XObject, prefix="OcrText")

@@ -12,10 +12,11 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 from ocr import archive_pdf, tesseract
 from ocr.archive_pdf import ArchivePage
@@ -43,7 +44,7 @@ class OcrOptions:
     workers: int = 0  # processes for pages; 0 = one per core
 
     @classmethod
-    def from_settings(cls, settings, lang: str | None = None) -> "OcrOptions":
+    def from_settings(cls, settings, lang: str | None = None) -> OcrOptions:
         return cls(
             lang=lang or settings.ocr_lang,
             timeout=settings.tesseract_timeout,
@@ -87,8 +88,14 @@ def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: P
     width, height = raster.image.size
     page = Page(number=raster.number, width=width, height=height, dpi=raster.dpi)
     archive_page = ArchivePage(
-        number=raster.number, width=width, height=height, dpi=raster.dpi,
-        rotation=0, skew=0.0, ocr_scale=1.0, text_pdf_path=None,
+        number=raster.number,
+        width=width,
+        height=height,
+        dpi=raster.dpi,
+        rotation=0,
+        skew=0.0,
+        ocr_scale=1.0,
+        text_pdf_path=None,
     )
     # A page that already carries text (born-digital, or OCR'd before) keeps it: reading pixels would be worse.
     kept_text = existing_text(source, plan.number) if plan.may_have_text else None
@@ -112,7 +119,9 @@ def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: P
     del raster  # keep one decoded image per worker
     page.rotation, page.skew = prepared.rotation, prepared.skew
     archive_page.rotation, archive_page.skew, archive_page.ocr_scale = (
-        prepared.rotation, prepared.applied_skew, prepared.ocr_scale,
+        prepared.rotation,
+        prepared.applied_skew,
+        prepared.ocr_scale,
     )
     text_pdf_path = workdir / f"page-{page.number:05d}.text.pdf"
     text_pdf_path.write_bytes(text_pdf)
@@ -269,11 +278,13 @@ def ocr_files(
     """The whole OCR stage over many files, in order: the pages of the next files are read while each archival
     PDF is built. One file's failure is its own outcome; the batch goes on."""
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as batch_dir:
+
         def start(numbered: tuple[int, Path]) -> OcrTicket | SohoaFailure:
             number, path = numbered
             try:
-                source = triage(path, max_bytes=options.max_bytes, max_pixels=options.max_pixels,
-                                max_pages=options.max_pages)
+                source = triage(
+                    path, max_bytes=options.max_bytes, max_pixels=options.max_pixels, max_pages=options.max_pages
+                )
                 return submit_document(source, options, Path(batch_dir) / f"{number:06d}")
             except SohoaFailure as failure:
                 return failure

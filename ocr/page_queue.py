@@ -21,10 +21,10 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Callable
 
 from ocr.rasterize import PagePlan
 from schemas import SourceFile
@@ -61,8 +61,14 @@ def _start_page_worker(owner_pid: int) -> None:
 class OcrTicket:
     """The OCR of one document, under way; `wait()` gives its pages in page order or raises its failure."""
 
-    def __init__(self, source: SourceFile, plans: list[PagePlan], options, workdir: Path,
-                 progress: Callable[[int, int], None] | None = None):
+    def __init__(
+        self,
+        source: SourceFile,
+        plans: list[PagePlan],
+        options,
+        workdir: Path,
+        progress: Callable[[int, int], None] | None = None,
+    ):
         self.source, self.plans, self.options, self.workdir = source, plans, options, workdir
         self.progress = progress
         self._results: dict[int, tuple] = {}
@@ -120,8 +126,14 @@ class PageQueue:
         self._feeder = threading.Thread(target=self._feed, name="sohoa-page-feeder", daemon=True)
         self._feeder.start()
 
-    def submit(self, source: SourceFile, plans: list[PagePlan], options, workdir: Path,
-               progress: Callable[[int, int], None] | None = None) -> OcrTicket:
+    def submit(
+        self,
+        source: SourceFile,
+        plans: list[PagePlan],
+        options,
+        workdir: Path,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> OcrTicket:
         ticket = OcrTicket(source, plans, options, workdir, progress)
         with self._condition:
             if self._closed:
@@ -155,8 +167,9 @@ class PageQueue:
         # spawn is slower to start.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["ocr.document"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_page_worker,
-                                   initargs=(os.getpid(),))
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_start_page_worker, initargs=(os.getpid(),)
+        )
 
     def _next_page(self) -> tuple[OcrTicket, PagePlan, bool] | None:
         """Wait for a page to hand out and a free place among the workers; None once closed."""
@@ -195,8 +208,14 @@ class PageQueue:
                 lambda done, ticket=ticket, plan=plan, suspect=suspect: self._page_done(ticket, plan, suspect, done)
             )
 
-    def _page_done(self, ticket: OcrTicket, plan: PagePlan, suspect: bool, future: Future | None,
-                   error: BaseException | None = None) -> None:
+    def _page_done(
+        self,
+        ticket: OcrTicket,
+        plan: PagePlan,
+        suspect: bool,
+        future: Future | None,
+        error: BaseException | None = None,
+    ) -> None:
         if future is not None:
             error = future.exception() if not future.cancelled() else OcrCrashed("cancelled")
         with self._condition:

@@ -12,15 +12,15 @@ when pikepdf's own allowlist validator (the `pikepdf[pdfa]` extra) is installed,
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pikepdf
-from PIL import ImageCms
 from pikepdf import Dictionary, Name
 from pikepdf.models.metadata import DOCINFO_MAPPING, decode_pdf_date
+from PIL import ImageCms
 
 PDFA_PART = "2"
 PDFA_CONFORMANCE = "B"
@@ -43,8 +43,17 @@ MAX_ANISOTROPY = 0.02
 MIN_PAGE_COVER = 0.9
 
 FORBIDDEN_ACTIONS = {
-    "/Launch", "/Sound", "/Movie", "/ResetForm", "/ImportData", "/JavaScript", "/Hide", "/SetOCGState",
-    "/Rendition", "/Trans", "/GoTo3DView",
+    "/Launch",
+    "/Sound",
+    "/Movie",
+    "/ResetForm",
+    "/ImportData",
+    "/JavaScript",
+    "/Hide",
+    "/SetOCGState",
+    "/Rendition",
+    "/Trans",
+    "/GoTo3DView",
 }
 _XPACKET_HEADER = re.compile(rb"<\?xpacket\s+begin=[^>]*\?>")
 
@@ -71,7 +80,7 @@ def add_output_intent(pdf: pikepdf.Pdf) -> None:
 
 def write_metadata(pdf: pikepdf.Pdf, *, title: str, created: datetime | None = None) -> None:
     """XMP with the PDF/A-2b identification, mirrored into the Info dictionary so that the two agree."""
-    stamp = (created or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    stamp = (created or datetime.now(UTC)).replace(microsecond=0).isoformat()
     pdf.trailer.Info = pdf.make_indirect(Dictionary())  # start clean: only keys that XMP mirrors
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=True) as meta:
         meta["pdfaid:part"] = PDFA_PART
@@ -98,58 +107,256 @@ def make_pdfa(pdf: pikepdf.Pdf, *, title: str, created: datetime | None = None) 
 # PDF/A forbids: /Interpolate, /Alternates, /OPI, /PS, /Ref; less what points outside the page: /Metadata,
 # /StructParent, /PieceInfo), and nothing of a type that acts or carries data (actions, embedded files, file
 # specifications, annotations). A key a reader does not know is where a payload hides, so it goes too.
-PAGE_KEYS = frozenset({
-    "/Type", "/Parent", "/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox", "/Rotate", "/UserUnit",
-    "/Resources", "/Contents",
-})
-RESOURCE_CATEGORIES = frozenset({
-    "/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/Properties", "/ProcSet",
-})
-DRAWING_KEYS = frozenset({
-    # any object; streams (not /F, /FFilter, /FDecodeParms: data in an outside file) and their filters' parameters
-    "/Type", "/Subtype", "/Name", "/Length", "/Filter", "/DecodeParms", "/DL", "/Predictor", "/Colors",
-    "/Columns", "/EarlyChange", "/Rows", "/EndOfLine", "/EncodedByteAlign", "/EndOfBlock", "/BlackIs1",
-    "/DamagedRowsBeforeError", "/ColorTransform", "/JBIG2Globals",
-    # images and forms
-    "/Width", "/Height", "/ColorSpace", "/BitsPerComponent", "/Intent", "/ImageMask", "/Mask", "/Decode", "/SMask",
-    "/SMaskInData", "/Matte", "/FormType", "/BBox", "/Matrix", "/Resources", "/Group",
-    # transparency groups and soft masks
-    "/S", "/CS", "/I", "/K", "/G", "/BC", "/TR",
-    # fonts, their descriptors, programs, encodings and CMaps
-    "/BaseFont", "/FirstChar", "/LastChar", "/Widths", "/FontDescriptor", "/Encoding", "/ToUnicode",
-    "/DescendantFonts", "/CharProcs", "/FontBBox", "/FontMatrix", "/CIDSystemInfo", "/Registry", "/Ordering",
-    "/Supplement", "/DW", "/W", "/DW2", "/W2", "/CIDToGIDMap", "/BaseEncoding", "/Differences", "/CMapName",
-    "/UseCMap", "/WMode", "/FontName", "/FontFamily", "/FontStretch", "/FontWeight", "/Flags", "/ItalicAngle",
-    "/Ascent", "/Descent", "/Leading", "/CapHeight", "/XHeight", "/StemV", "/StemH", "/AvgWidth", "/MaxWidth",
-    "/MissingWidth", "/FontFile", "/FontFile2", "/FontFile3", "/CharSet", "/Style", "/Panose", "/Lang", "/FD",
-    "/CIDSet", "/Length1", "/Length2", "/Length3",
-    # graphics states
-    "/LW", "/LC", "/LJ", "/ML", "/D", "/RI", "/OP", "/op", "/OPM", "/Font", "/BG", "/BG2", "/UCR", "/UCR2",
-    "/TR2", "/HT", "/FL", "/SM", "/SA", "/BM", "/CA", "/ca", "/AIS", "/TK",
-    # halftones
-    "/HalftoneType", "/HalftoneName", "/Frequency", "/Angle", "/SpotFunction", "/AccurateScreens",
-    "/TransferFunction", "/Width2", "/Height2", "/Xsquare", "/Ysquare", "/Default",
-    # colour spaces
-    "/WhitePoint", "/BlackPoint", "/Gamma", "/Range", "/N", "/Alternate", "/Colorants", "/Process",
-    "/Components", "/MixingHints", "/Solidities", "/PrintingOrder", "/DotGain",
-    # functions, shadings, patterns
-    "/FunctionType", "/Domain", "/Size", "/BitsPerSample", "/Order", "/Encode", "/C0", "/C1", "/Functions",
-    "/Bounds", "/ShadingType", "/Background", "/AntiAlias", "/Coords", "/Function", "/Extend",
-    "/BitsPerCoordinate", "/BitsPerFlag", "/VerticesPerRow", "/PatternType", "/PaintType", "/TilingType",
-    "/XStep", "/YStep", "/Shading", "/ExtGState",
-    # optional content
-    "/OC", "/OCGs", "/P", "/VE",
-})
+PAGE_KEYS = frozenset(
+    {
+        "/Type",
+        "/Parent",
+        "/MediaBox",
+        "/CropBox",
+        "/BleedBox",
+        "/TrimBox",
+        "/ArtBox",
+        "/Rotate",
+        "/UserUnit",
+        "/Resources",
+        "/Contents",
+    }
+)
+RESOURCE_CATEGORIES = frozenset(
+    {
+        "/Font",
+        "/XObject",
+        "/ExtGState",
+        "/ColorSpace",
+        "/Pattern",
+        "/Shading",
+        "/Properties",
+        "/ProcSet",
+    }
+)
+DRAWING_KEYS = frozenset(
+    {
+        # any object; streams (not /F, /FFilter, /FDecodeParms: data in an outside file) and their filters' parameters
+        "/Type",
+        "/Subtype",
+        "/Name",
+        "/Length",
+        "/Filter",
+        "/DecodeParms",
+        "/DL",
+        "/Predictor",
+        "/Colors",
+        "/Columns",
+        "/EarlyChange",
+        "/Rows",
+        "/EndOfLine",
+        "/EncodedByteAlign",
+        "/EndOfBlock",
+        "/BlackIs1",
+        "/DamagedRowsBeforeError",
+        "/ColorTransform",
+        "/JBIG2Globals",
+        # images and forms
+        "/Width",
+        "/Height",
+        "/ColorSpace",
+        "/BitsPerComponent",
+        "/Intent",
+        "/ImageMask",
+        "/Mask",
+        "/Decode",
+        "/SMask",
+        "/SMaskInData",
+        "/Matte",
+        "/FormType",
+        "/BBox",
+        "/Matrix",
+        "/Resources",
+        "/Group",
+        # transparency groups and soft masks
+        "/S",
+        "/CS",
+        "/I",
+        "/K",
+        "/G",
+        "/BC",
+        "/TR",
+        # fonts, their descriptors, programs, encodings and CMaps
+        "/BaseFont",
+        "/FirstChar",
+        "/LastChar",
+        "/Widths",
+        "/FontDescriptor",
+        "/Encoding",
+        "/ToUnicode",
+        "/DescendantFonts",
+        "/CharProcs",
+        "/FontBBox",
+        "/FontMatrix",
+        "/CIDSystemInfo",
+        "/Registry",
+        "/Ordering",
+        "/Supplement",
+        "/DW",
+        "/W",
+        "/DW2",
+        "/W2",
+        "/CIDToGIDMap",
+        "/BaseEncoding",
+        "/Differences",
+        "/CMapName",
+        "/UseCMap",
+        "/WMode",
+        "/FontName",
+        "/FontFamily",
+        "/FontStretch",
+        "/FontWeight",
+        "/Flags",
+        "/ItalicAngle",
+        "/Ascent",
+        "/Descent",
+        "/Leading",
+        "/CapHeight",
+        "/XHeight",
+        "/StemV",
+        "/StemH",
+        "/AvgWidth",
+        "/MaxWidth",
+        "/MissingWidth",
+        "/FontFile",
+        "/FontFile2",
+        "/FontFile3",
+        "/CharSet",
+        "/Style",
+        "/Panose",
+        "/Lang",
+        "/FD",
+        "/CIDSet",
+        "/Length1",
+        "/Length2",
+        "/Length3",
+        # graphics states
+        "/LW",
+        "/LC",
+        "/LJ",
+        "/ML",
+        "/D",
+        "/RI",
+        "/OP",
+        "/op",
+        "/OPM",
+        "/Font",
+        "/BG",
+        "/BG2",
+        "/UCR",
+        "/UCR2",
+        "/TR2",
+        "/HT",
+        "/FL",
+        "/SM",
+        "/SA",
+        "/BM",
+        "/CA",
+        "/ca",
+        "/AIS",
+        "/TK",
+        # halftones
+        "/HalftoneType",
+        "/HalftoneName",
+        "/Frequency",
+        "/Angle",
+        "/SpotFunction",
+        "/AccurateScreens",
+        "/TransferFunction",
+        "/Width2",
+        "/Height2",
+        "/Xsquare",
+        "/Ysquare",
+        "/Default",
+        # colour spaces
+        "/WhitePoint",
+        "/BlackPoint",
+        "/Gamma",
+        "/Range",
+        "/N",
+        "/Alternate",
+        "/Colorants",
+        "/Process",
+        "/Components",
+        "/MixingHints",
+        "/Solidities",
+        "/PrintingOrder",
+        "/DotGain",
+        # functions, shadings, patterns
+        "/FunctionType",
+        "/Domain",
+        "/Size",
+        "/BitsPerSample",
+        "/Order",
+        "/Encode",
+        "/C0",
+        "/C1",
+        "/Functions",
+        "/Bounds",
+        "/ShadingType",
+        "/Background",
+        "/AntiAlias",
+        "/Coords",
+        "/Function",
+        "/Extend",
+        "/BitsPerCoordinate",
+        "/BitsPerFlag",
+        "/VerticesPerRow",
+        "/PatternType",
+        "/PaintType",
+        "/TilingType",
+        "/XStep",
+        "/YStep",
+        "/Shading",
+        "/ExtGState",
+        # optional content
+        "/OC",
+        "/OCGs",
+        "/P",
+        "/VE",
+    }
+)
 # Dictionaries whose keys are names the file chooses (glyph names, colorants, glyph classes).
 _NAMED_ENTRIES = frozenset({"/CharProcs", "/Colorants", "/Solidities", "/DotGain", "/FD"})
-DRAWING_TYPES = frozenset({
-    "/Font", "/FontDescriptor", "/XObject", "/ExtGState", "/Pattern", "/Halftone", "/Mask", "/Group", "/Encoding",
-    "/CMap", "/OCG", "/OCMD",
-})
-DRAWING_SUBTYPES = frozenset({
-    "/Image", "/Form", "/Type0", "/Type1", "/MMType1", "/Type3", "/TrueType", "/CIDFontType0", "/CIDFontType2",
-    "/Type1C", "/CIDFontType0C", "/OpenType", "/NChannel", "/DeviceN",
-})
+DRAWING_TYPES = frozenset(
+    {
+        "/Font",
+        "/FontDescriptor",
+        "/XObject",
+        "/ExtGState",
+        "/Pattern",
+        "/Halftone",
+        "/Mask",
+        "/Group",
+        "/Encoding",
+        "/CMap",
+        "/OCG",
+        "/OCMD",
+    }
+)
+DRAWING_SUBTYPES = frozenset(
+    {
+        "/Image",
+        "/Form",
+        "/Type0",
+        "/Type1",
+        "/MMType1",
+        "/Type3",
+        "/TrueType",
+        "/CIDFontType0",
+        "/CIDFontType2",
+        "/Type1C",
+        "/CIDFontType0C",
+        "/OpenType",
+        "/NChannel",
+        "/DeviceN",
+    }
+)
 DRAWING_S_VALUES = frozenset({"/Transparency", "/Luminosity", "/Alpha"})  # a group's, a soft mask's; not an action's
 
 
@@ -195,8 +402,9 @@ def keep_only_drawing(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
             value = obj[key]
             if kind == "xobjects" and (_not_drawing(value) or not _is_drawable_xobject(value)):
                 if nothing is None:
-                    nothing = pdf.make_indirect(pikepdf.Stream(
-                        pdf, b"", Type=Name.XObject, Subtype=Name.Form, BBox=pikepdf.Array([0, 0, 0, 0])))
+                    nothing = pdf.make_indirect(
+                        pikepdf.Stream(pdf, b"", Type=Name.XObject, Subtype=Name.Form, BBox=pikepdf.Array([0, 0, 0, 0]))
+                    )
                 obj[key] = nothing
                 continue
             if (allowed is not None and key not in allowed) or _not_drawing(value):

@@ -137,15 +137,18 @@ def paint_dark_border(gray: np.ndarray) -> tuple[np.ndarray, int]:
 
     rows, columns = gray.mean(axis=1), gray.mean(axis=0)
     edges = {
-        "top": run(rows), "bottom": run(rows[::-1]), "left": run(columns), "right": run(columns[::-1]),
+        "top": run(rows),
+        "bottom": run(rows[::-1]),
+        "left": run(columns),
+        "right": run(columns[::-1]),
     }
     if any(edges.values()):
         cleaned = gray.copy()
         fill = int(paper)
         cleaned[: edges["top"], :] = fill
-        cleaned[height - edges["bottom"]:, :] = fill
+        cleaned[height - edges["bottom"] :, :] = fill
         cleaned[:, : edges["left"]] = fill
-        cleaned[:, width - edges["right"]:] = fill
+        cleaned[:, width - edges["right"] :] = fill
         widest = max(edges.values())
     return cleaned, widest
 
@@ -184,6 +187,11 @@ def prepare(
     # conversion read a little worse than Tesseract's.
     ocr_image = Image.fromarray(gray) if corrected or ocr_scale != 1.0 else image
     return PreparedPage(
-        ocr_image, rotation=rotation, skew=skew, blank=False, ocr_scale=ocr_scale,
-        border_pixels=border_pixels, noise=noise,
+        ocr_image,
+        rotation=rotation,
+        skew=skew,
+        blank=False,
+        ocr_scale=ocr_scale,
+        border_pixels=border_pixels,
+        noise=noise,
     )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pikepdf
 from pdf2image import convert_from_path
-from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError, PDFPopplerTimeoutError
+from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
 from PIL import Image
 
 from schemas import SourceFile
@@ -85,8 +85,9 @@ def pdf_page_geometry(path: Path, max_dpi: int) -> list[tuple[int, float, float,
                 except (AttributeError, TypeError, ValueError):
                     continue
             dpi = round(widest / (width_pt / 72)) if widest else DEFAULT_PDF_DPI
-            geometry.append((min(max_dpi, max(MIN_DPI, dpi)), width_pt, height_pt,
-                             _has_fonts(page.obj.get("/Resources"))))
+            geometry.append(
+                (min(max_dpi, max(MIN_DPI, dpi)), width_pt, height_pt, _has_fonts(page.obj.get("/Resources")))
+            )
     return geometry
 
 
@@ -104,8 +105,9 @@ class PagePlan:
 def plan_pages(source: SourceFile, *, max_dpi: int = 400) -> list[PagePlan]:
     if source.format == "pdf":
         geometry = pdf_page_geometry(Path(source.path), max_dpi)
-        return [PagePlan(number, dpi, width, height, text)
-                for number, (dpi, width, height, text) in enumerate(geometry, 1)]
+        return [
+            PagePlan(number, dpi, width, height, text) for number, (dpi, width, height, text) in enumerate(geometry, 1)
+        ]
     # Image files: the resolution is read when the frame is decoded.
     return [PagePlan(number, 0) for number in range(1, source.page_count + 1)]
 
@@ -190,7 +192,10 @@ def _render_pdf_page(source: SourceFile, plan: PagePlan, max_pixels: int) -> Ras
         return scan
     try:
         images = convert_from_path(
-            source.path, dpi=plan.dpi, first_page=plan.number, last_page=plan.number,
+            source.path,
+            dpi=plan.dpi,
+            first_page=plan.number,
+            last_page=plan.number,
             timeout=RASTERIZE_TIMEOUT_SECONDS,
         )
     except PDFPopplerTimeoutError as error:

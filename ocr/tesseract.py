@@ -55,8 +55,15 @@ def run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
     """Run `tesseract ARGS` with its own environment. Raises OcrTimeout past `timeout` seconds and OcrCrashed if
     the program is missing or exits with an error."""
     try:
-        completed = subprocess.run([command(), *args], capture_output=True, text=True, errors="replace",
-                                   timeout=timeout, env=_environment(), stdin=subprocess.DEVNULL)
+        completed = subprocess.run(
+            [command(), *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=_environment(),
+            stdin=subprocess.DEVNULL,
+        )
     except FileNotFoundError as error:
         raise OcrCrashed("tesseract is not installed") from error
     except subprocess.TimeoutExpired as error:  # subprocess.run has killed it already
@@ -107,8 +114,22 @@ def recognise(image: Image.Image, *, lang: str, dpi: int, timeout: float, psm: i
         image_path = Path(workdir) / "page.pnm"  # uncompressed: quick to write and read
         image.save(image_path)
         base = Path(workdir) / "out"
-        run([str(image_path), str(base), "-l", lang, "--psm", str(psm), "--dpi", str(dpi),
-             "-c", "tessedit_create_tsv=1", "txt"], timeout=timeout)
+        run(
+            [
+                str(image_path),
+                str(base),
+                "-l",
+                lang,
+                "--psm",
+                str(psm),
+                "--dpi",
+                str(dpi),
+                "-c",
+                "tessedit_create_tsv=1",
+                "txt",
+            ],
+            timeout=timeout,
+        )
         try:
             return TesseractOutput(
                 text=base.with_suffix(".txt").read_text(encoding="utf-8"),
@@ -132,8 +153,10 @@ def orientation(image: Image.Image, *, dpi: int) -> int:
         image.save(image_path)
         base = Path(workdir) / "out"
         try:
-            run([str(image_path), str(base), "-l", "osd", "--psm", "0", "--dpi", str(dpi), "osd"],
-                timeout=OSD_TIMEOUT_SECONDS)
+            run(
+                [str(image_path), str(base), "-l", "osd", "--psm", "0", "--dpi", str(dpi), "osd"],
+                timeout=OSD_TIMEOUT_SECONDS,
+            )
         except (OcrCrashed, OcrTimeout):
             return 0
         report_path = base.with_suffix(".osd")

@@ -54,21 +54,36 @@ def _cid_to_gid_map() -> bytes:
 
 def _font(pdf: pikepdf.Pdf) -> pikepdf.Object:
     descriptor = Dictionary(
-        Type=Name.FontDescriptor, FontName=FONT_NAME, Flags=5, FontBBox=Array([0, 0, GLYPH_WIDTH, 1000]),
-        ItalicAngle=0, Ascent=1000, Descent=-1, CapHeight=1000, StemV=80,
+        Type=Name.FontDescriptor,
+        FontName=FONT_NAME,
+        Flags=5,
+        FontBBox=Array([0, 0, GLYPH_WIDTH, 1000]),
+        ItalicAngle=0,
+        Ascent=1000,
+        Descent=-1,
+        CapHeight=1000,
+        StemV=80,
         FontFile2=pikepdf.Stream(pdf, tesseract.glyphless_font()),
     )
     cid_font = Dictionary(
-        Type=Name.Font, Subtype=Name.CIDFontType2, BaseFont=FONT_NAME,
+        Type=Name.Font,
+        Subtype=Name.CIDFontType2,
+        BaseFont=FONT_NAME,
         CIDSystemInfo=Dictionary(Registry=pikepdf.String("Adobe"), Ordering=pikepdf.String("Identity"), Supplement=0),
-        FontDescriptor=pdf.make_indirect(descriptor), DW=GLYPH_WIDTH,
+        FontDescriptor=pdf.make_indirect(descriptor),
+        DW=GLYPH_WIDTH,
         CIDToGIDMap=pdf.make_indirect(pikepdf.Stream(pdf, _cid_to_gid_map(), Filter=Name.FlateDecode)),
     )
-    return pdf.make_indirect(Dictionary(
-        Type=Name.Font, Subtype=Name.Type0, BaseFont=FONT_NAME, Encoding=Name("/Identity-H"),
-        DescendantFonts=Array([pdf.make_indirect(cid_font)]),
-        ToUnicode=pdf.make_indirect(pikepdf.Stream(pdf, _IDENTITY_TO_UNICODE)),
-    ))
+    return pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type0,
+            BaseFont=FONT_NAME,
+            Encoding=Name("/Identity-H"),
+            DescendantFonts=Array([pdf.make_indirect(cid_font)]),
+            ToUnicode=pdf.make_indirect(pikepdf.Stream(pdf, _IDENTITY_TO_UNICODE)),
+        )
+    )
 
 
 def _num(value: float) -> str:

@@ -43,8 +43,12 @@ DEPARTMENTS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 DEPARTMENT_PROSE = {  # how a sentence names them: each noun group capitalised
-    "SỞ TƯ PHÁP": "Sở Tư pháp", "SỞ TÀI CHÍNH": "Sở Tài chính", "SỞ XÂY DỰNG": "Sở Xây dựng", "SỞ Y TẾ": "Sở Y tế",
-    "SỞ NỘI VỤ": "Sở Nội vụ", "SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG": "Sở Tài nguyên và Môi trường",
+    "SỞ TƯ PHÁP": "Sở Tư pháp",
+    "SỞ TÀI CHÍNH": "Sở Tài chính",
+    "SỞ XÂY DỰNG": "Sở Xây dựng",
+    "SỞ Y TẾ": "Sở Y tế",
+    "SỞ NỘI VỤ": "Sở Nội vụ",
+    "SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG": "Sở Tài nguyên và Môi trường",
     "SỞ GIÁO DỤC VÀ ĐÀO TẠO": "Sở Giáo dục và Đào tạo",
     "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG": "Trung tâm Phục vụ hành chính công",
 }
@@ -122,7 +126,21 @@ PROCEDURES = (
 )
 
 GIBBERISH_WORDS = (
-    "xqz", "lorem", "ipsum", "tmk", "ba", "qwr", "zzv", "mnop", "ktx", "olo", "vrr", "dfg", "plk", "aa", "ii",
+    "xqz",
+    "lorem",
+    "ipsum",
+    "tmk",
+    "ba",
+    "qwr",
+    "zzv",
+    "mnop",
+    "ktx",
+    "olo",
+    "vrr",
+    "dfg",
+    "plk",
+    "aa",
+    "ii",
 )
 
 ENGLISH_LETTER = (
@@ -201,7 +219,7 @@ class Context:
     when: date
 
     @classmethod
-    def draw(cls, rng: random.Random, variant: int) -> "Context":
+    def draw(cls, rng: random.Random, variant: int) -> Context:
         province, city, _, districts, communes = rng.choice(PROVINCES)
         when = date(2015, 1, 1) + timedelta(days=rng.randrange(10 * 365))
         return cls(rng, variant, province, city, rng.choice(districts), rng.choice(communes), when)
@@ -322,27 +340,36 @@ def _admin_body(slug: str, ctx: Context, issuer: str, prose: str, subject: str) 
             _center("QUYẾT ĐỊNH:", space_after=6),
             _para(f"Điều 1. {subject[0].upper() + subject[1:]}, chi tiết theo phụ lục kèm theo Quyết định này."),
             _para("Điều 2. Quyết định này có hiệu lực kể từ ngày ký."),
-            _para("Điều 3. Chánh Văn phòng, Thủ trưởng các cơ quan, đơn vị có liên quan chịu trách nhiệm thi hành "
-                  "Quyết định này./."),
+            _para(
+                "Điều 3. Chánh Văn phòng, Thủ trưởng các cơ quan, đơn vị có liên quan chịu trách nhiệm thi hành "
+                "Quyết định này./."
+            ),
         ]
     if slug == "cong_van":
         return [
-            _center(f"Kính gửi: Ủy ban nhân dân các huyện, thị xã, thành phố thuộc tỉnh {p}", style="regular",
-                    space_after=8)
+            _center(
+                f"Kính gửi: Ủy ban nhân dân các huyện, thị xã, thành phố thuộc tỉnh {p}", style="regular", space_after=8
+            )
             if r.random() < 0.5
             else _center("Kính gửi: Các sở, ban, ngành tỉnh", style="regular", space_after=8),
-            _para(f"Thực hiện Kế hoạch số {r.randint(1, 300)}/KH-UBND {vn_date(ctx.when - timedelta(days=30))} "
-                  f"của Ủy ban nhân dân tỉnh {p}, {prose} đề nghị các cơ quan, đơn vị khẩn trương {subject}."),
+            _para(
+                f"Thực hiện Kế hoạch số {r.randint(1, 300)}/KH-UBND {vn_date(ctx.when - timedelta(days=30))} "
+                f"của Ủy ban nhân dân tỉnh {p}, {prose} đề nghị các cơ quan, đơn vị khẩn trương {subject}."
+            ),
             _para("Kết quả thực hiện gửi về trước ngày 25 hằng tháng để tổng hợp, báo cáo Ủy ban nhân dân tỉnh."),
             _para("Đề nghị các cơ quan, đơn vị quan tâm phối hợp thực hiện./."),
         ]
     if slug == "bao_cao":
         return [
-            _para(f"Thực hiện Công văn số {r.randint(100, 3000)}/UBND-VP của Ủy ban nhân dân tỉnh {p}, "
-                  f"{prose} báo cáo như sau:"),
+            _para(
+                f"Thực hiện Công văn số {r.randint(100, 3000)}/UBND-VP của Ủy ban nhân dân tỉnh {p}, "
+                f"{prose} báo cáo như sau:"
+            ),
             Line("I. KẾT QUẢ THỰC HIỆN", style="bold", space_after=3),
-            _para(f"Trong kỳ, đơn vị đã tiếp nhận {r.randint(200, 3000)} hồ sơ, giải quyết đúng hạn "
-                  f"{r.randint(90, 99)}%; số hồ sơ trễ hạn đã được xin lỗi tổ chức, công dân theo quy định."),
+            _para(
+                f"Trong kỳ, đơn vị đã tiếp nhận {r.randint(200, 3000)} hồ sơ, giải quyết đúng hạn "
+                f"{r.randint(90, 99)}%; số hồ sơ trễ hạn đã được xin lỗi tổ chức, công dân theo quy định."
+            ),
             Line("II. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI", style="bold", space_after=3),
             _para("Tiếp tục rà soát, đơn giản hóa thủ tục hành chính; nâng cao tỷ lệ hồ sơ trực tuyến toàn trình."),
         ]
@@ -350,14 +377,18 @@ def _admin_body(slug: str, ctx: Context, issuer: str, prose: str, subject: str) 
         return [
             _center(f"Kính gửi: Ủy ban nhân dân tỉnh {p}", style="regular", space_after=8),
             _para(f"Căn cứ {_ref(ctx, 'Quyết định', 'QĐ')};"),
-            _para(f"{prose} kính trình Ủy ban nhân dân tỉnh xem xét {subject}, với tổng kinh phí "
-                  f"{r.randint(100, 900)}.000.000 đồng từ nguồn ngân sách tỉnh."),
+            _para(
+                f"{prose} kính trình Ủy ban nhân dân tỉnh xem xét {subject}, với tổng kinh phí "
+                f"{r.randint(100, 900)}.000.000 đồng từ nguồn ngân sách tỉnh."
+            ),
             _para("Kính trình Ủy ban nhân dân tỉnh xem xét, quyết định./."),
         ]
     if slug == "thong_bao":
         return [
-            _para(f"Vừa qua, {prose} tổ chức cuộc họp "
-                  f"về {subject}. Sau khi nghe báo cáo và ý kiến các thành viên, chủ trì cuộc họp kết luận như sau:"),
+            _para(
+                f"Vừa qua, {prose} tổ chức cuộc họp "
+                f"về {subject}. Sau khi nghe báo cáo và ý kiến các thành viên, chủ trì cuộc họp kết luận như sau:"
+            ),
             _para("1. Giao Văn phòng chủ trì, phối hợp các đơn vị liên quan triển khai thực hiện."),
             _para(f"2. Các đơn vị thực hiện theo đúng {_ref(ctx, 'Kế hoạch', 'KH')}."),
             _para("Thông báo để các cơ quan, đơn vị biết, thực hiện./."),
@@ -368,48 +399,65 @@ def _admin_body(slug: str, ctx: Context, issuer: str, prose: str, subject: str) 
             Line("I. MỤC ĐÍCH, YÊU CẦU", style="bold", space_after=3),
             _para("Bảo đảm thực hiện đúng tiến độ, tiết kiệm, hiệu quả; phân công rõ trách nhiệm từng đơn vị."),
             Line("II. NỘI DUNG, THỜI GIAN THỰC HIỆN", style="bold", space_after=3),
-            _para(f"Thời gian: từ tháng {r.randint(3, 6)} đến tháng {r.randint(8, 12)} năm {ctx.when.year}; "
-                  f"kinh phí dự kiến {r.randint(20, 500)}.000.000 đồng."),
+            _para(
+                f"Thời gian: từ tháng {r.randint(3, 6)} đến tháng {r.randint(8, 12)} năm {ctx.when.year}; "
+                f"kinh phí dự kiến {r.randint(20, 500)}.000.000 đồng."
+            ),
             Line("III. TỔ CHỨC THỰC HIỆN", style="bold", space_after=3),
             _para("Các phòng, ban, đơn vị căn cứ Kế hoạch này xây dựng kế hoạch chi tiết và báo cáo kết quả./."),
         ]
     if slug == "bien_ban":
         a, b, c = (ctx.person(max_year=1985).name for _ in range(3))
         return [
-            _para(f"Hôm nay, vào lúc {r.randint(7, 15)} giờ {r.choice(('00', '30'))} phút, {vn_date(ctx.when)}, "
-                  f"tại trụ sở {prose}, chúng tôi gồm:"),
+            _para(
+                f"Hôm nay, vào lúc {r.randint(7, 15)} giờ {r.choice(('00', '30'))} phút, {vn_date(ctx.when)}, "
+                f"tại trụ sở {prose}, chúng tôi gồm:"
+            ),
             _item(f"1. Ông (bà) {a} - Chủ trì;"),
             _item(f"2. Ông (bà) {b} - Thành viên;"),
             _item(f"3. Ông (bà) {c} - Thư ký."),
-            _para(f"Nội dung: {subject}. Căn cứ {_ref(ctx, 'Quyết định', 'QĐ')}, các thành viên đã thống nhất "
-                  "thông qua nội dung cuộc họp."),
-            _para(f"Biên bản kết thúc vào lúc {r.randint(10, 17)} giờ cùng ngày, đã đọc lại cho mọi người cùng nghe "
-                  "và thống nhất ký tên./."),
+            _para(
+                f"Nội dung: {subject}. Căn cứ {_ref(ctx, 'Quyết định', 'QĐ')}, các thành viên đã thống nhất "
+                "thông qua nội dung cuộc họp."
+            ),
+            _para(
+                f"Biên bản kết thúc vào lúc {r.randint(10, 17)} giờ cùng ngày, đã đọc lại cho mọi người cùng nghe "
+                "và thống nhất ký tên./."
+            ),
         ]
     if slug == "nghi_quyet":
         return [
             _center(f"HỘI ĐỒNG NHÂN DÂN TỈNH {p.upper()}"),
             _center(f"KHÓA X, KỲ HỌP THỨ {r.randint(3, 18)}", space_after=6),
             _para("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;", style="italic"),
-            _para(f"Xét Tờ trình số {r.randint(10, 300)}/TTr-UBND của Ủy ban nhân dân tỉnh; Báo cáo thẩm tra của "
-                  "Ban Kinh tế - Ngân sách; ý kiến thảo luận của đại biểu tại kỳ họp.", style="italic"),
+            _para(
+                f"Xét Tờ trình số {r.randint(10, 300)}/TTr-UBND của Ủy ban nhân dân tỉnh; Báo cáo thẩm tra của "
+                "Ban Kinh tế - Ngân sách; ý kiến thảo luận của đại biểu tại kỳ họp.",
+                style="italic",
+            ),
             _center("QUYẾT NGHỊ:", space_after=6),
             _para(f"Điều 1. {subject[0].upper() + subject[1:]}."),
             _para("Điều 2. Giao Ủy ban nhân dân tỉnh tổ chức thực hiện Nghị quyết này./."),
         ]
     if slug == "chi_thi":
         return [
-            _para(f"Thời gian qua, việc thực hiện {_ref(ctx, 'Quyết định', 'QĐ')} đã đạt kết quả bước đầu; "
-                  "tuy nhiên vẫn còn cơ quan, đơn vị chưa thực hiện nghiêm."),
+            _para(
+                f"Thời gian qua, việc thực hiện {_ref(ctx, 'Quyết định', 'QĐ')} đã đạt kết quả bước đầu; "
+                "tuy nhiên vẫn còn cơ quan, đơn vị chưa thực hiện nghiêm."
+            ),
             _para(f"Để {subject}, Chủ tịch Ủy ban nhân dân yêu cầu:"),
-            _para("1. Thủ trưởng các cơ quan, đơn vị chịu trách nhiệm trước Chủ tịch Ủy ban nhân dân về kết quả "
-                  "thực hiện."),
+            _para(
+                "1. Thủ trưởng các cơ quan, đơn vị chịu trách nhiệm trước Chủ tịch Ủy ban nhân dân về kết quả "
+                "thực hiện."
+            ),
             _para("2. Văn phòng theo dõi, đôn đốc, định kỳ báo cáo kết quả thực hiện Chỉ thị này./."),
         ]
     if slug == "huong_dan":
         return [
-            _para(f"Căn cứ Thông tư số {r.randint(1, 20):02d}/{ctx.when.year - 1}/TT-BTP của Bộ Tư pháp; "
-                  f"thực hiện {_ref(ctx, 'Kế hoạch', 'KH')}, {prose} hướng dẫn như sau:"),
+            _para(
+                f"Căn cứ Thông tư số {r.randint(1, 20):02d}/{ctx.when.year - 1}/TT-BTP của Bộ Tư pháp; "
+                f"thực hiện {_ref(ctx, 'Kế hoạch', 'KH')}, {prose} hướng dẫn như sau:"
+            ),
             Line("1. Phạm vi, đối tượng áp dụng", style="bold", space_after=3),
             _para(f"Các cơ quan, tổ chức thuộc tỉnh {p} và Ủy ban nhân dân cấp huyện, cấp xã."),
             Line("2. Nội dung thực hiện", style="bold", space_after=3),
@@ -417,11 +465,12 @@ def _admin_body(slug: str, ctx: Context, issuer: str, prose: str, subject: str) 
         ]
     # giay_moi
     return [
-        _center(f"Kính gửi: {r.choice(INVITEES)}",
-                style="regular", space_after=8),
+        _center(f"Kính gửi: {r.choice(INVITEES)}", style="regular", space_after=8),
         _para(f"{prose} trân trọng kính mời đại biểu {subject}."),
-        _item(f"Thời gian: {r.randint(7, 14)} giờ {r.choice(('00', '30'))} phút, "
-              f"{vn_date(ctx.when + timedelta(days=r.randint(3, 10)))}."),
+        _item(
+            f"Thời gian: {r.randint(7, 14)} giờ {r.choice(('00', '30'))} phút, "
+            f"{vn_date(ctx.when + timedelta(days=r.randint(3, 10)))}."
+        ),
         _item(f"Địa điểm: Hội trường {prose}, thành phố {ctx.city}."),
         _item(f"Nội dung: theo {_ref(ctx, 'Kế hoạch', 'KH')}."),
         _para("Rất mong đại biểu đến dự đúng thời gian./."),
@@ -440,8 +489,9 @@ def _admin(slug: str):
             type_abbrev, body_abbrev = body_abbrev.split("-", 1)
         yearly = slug == "nghi_quyet" and ctx.rng.random() < 0.6  # a legal normative resolution carries the year
         line, number, notation = ctx.number(type_abbrev, body_abbrev, yearly=yearly)
-        draft = Draft(number=number, notation=notation, issued_date=ctx.when.isoformat(), issuer=issuer,
-                      subject=subject)
+        draft = Draft(
+            number=number, notation=notation, issued_date=ctx.when.isoformat(), issuer=issuer, subject=subject
+        )
         if slug == "cong_van":
             vv = _split(f"V/v {subject}")
             blocks = [_header(left, line, ctx.place_date, tuple(vv)), Gap(16)]
@@ -460,4 +510,3 @@ def _admin(slug: str):
         return draft
 
     return build
-

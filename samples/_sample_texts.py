@@ -329,9 +329,7 @@ GIAY_TIEP_NHAN = DocumentSpec(
             Gap(20),
             _center("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", size=TITLE),
             _center(f"Mã hồ sơ: {DOSSIER_CODE}", style="regular", space_after=10),
-            _para(
-                "Trung tâm Phục vụ hành chính công tỉnh Hậu Giang đã tiếp nhận hồ sơ của: ông Nguyễn Văn An."
-            ),
+            _para("Trung tâm Phục vụ hành chính công tỉnh Hậu Giang đã tiếp nhận hồ sơ của: ông Nguyễn Văn An."),
             _item("Địa chỉ: số 12, đường Trần Hưng Đạo, phường V, thành phố Vị Thanh, tỉnh Hậu Giang"),
             _item("Nội dung yêu cầu giải quyết: Cấp giấy phép xây dựng đối với nhà ở riêng lẻ"),
             Line("1. Thành phần hồ sơ nộp gồm:", style="bold", space_after=2),

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import unicodedata
 import zlib
-from io import BytesIO
 from dataclasses import replace
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
 import cv2
@@ -27,8 +27,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from pydantic import BaseModel, ConfigDict
 
-from schemas.text import fold
 from samples._sample_texts import DOCUMENTS, DOSSIER_CODE, Columns, DocumentSpec, Gap, Line, Scribble
+from schemas.text import fold
 
 __all__ = ["DOSSIER_CODE", "SampleDocument", "load_manifest", "render_dossier"]
 
@@ -151,8 +151,13 @@ class _Page:
         t = np.linspace(0, 1, 240)
         freqs, phases = self.rng.uniform(1.5, 5.0, 3), self.rng.uniform(0, 2 * np.pi, 3)
         x = center + 45 * (t - 0.5) * 2 + 8 * np.sin(2 * np.pi * freqs[0] * t + phases[0])
-        y = top + height / 2 + 0.35 * height * np.sin(2 * np.pi * freqs[1] * t + phases[1]) * np.cos(
-            2 * np.pi * freqs[2] * t + phases[2]
+        y = (
+            top
+            + height / 2
+            + 0.35
+            * height
+            * np.sin(2 * np.pi * freqs[1] * t + phases[1])
+            * np.cos(2 * np.pi * freqs[2] * t + phases[2])
         )
         points = [(self.px(a), self.px(b)) for a, b in zip(x, y)]
         self.draw.line(points, fill=PEN, width=max(1, round(self.px(1.0))), joint="curve")

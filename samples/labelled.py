@@ -25,7 +25,6 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
-from schemas.doctypes import DocType
 from samples import _labelled_texts as docs
 from samples._labelled_texts import (
     ENGLISH_LETTER,
@@ -41,17 +40,18 @@ from samples._labelled_texts import (
 )
 from samples._sample_texts import SMALL, TITLE, Columns, Gap, Line, Scribble, _center, _item, _para
 from samples.dossier import (
+    INK,
     JPEG_QUALITY_CLEAN,
     JPEG_QUALITY_DEGRADED,
     LEFT,
     TOP,
-    INK,
     _degrade,
     _jpeg_bytes,
     _lay_line,
     _lay_page,
     _Page,
 )
+from schemas.doctypes import DocType
 
 __all__ = ["KHAC_KINDS", "LabelledDocument", "TYPED_SLUGS", "render_labelled_set"]
 
@@ -81,8 +81,16 @@ class LabelledDocument(BaseModel):
         return self.model_dump(include=set(FIELD_NAMES))
 
 
-FIELD_NAMES = ("number", "notation", "issued_date", "issuer", "subject", "dossier_code", "procedure_code",
-               "citizen_ids")
+FIELD_NAMES = (
+    "number",
+    "notation",
+    "issued_date",
+    "issuer",
+    "subject",
+    "dossier_code",
+    "procedure_code",
+    "citizen_ids",
+)
 
 
 # ----- Citizen papers, certificates and receipts (the administrative types are in _labelled_texts)
@@ -90,7 +98,11 @@ FIELD_NAMES = ("number", "notation", "issued_date", "issuer", "subject", "dossie
 
 def _right_sign(place_date: str | None, role: str, name: str, note: str = "(Ký, ghi rõ họ tên)") -> Columns:
     lines = ((Line(place_date, style="italic"),) if place_date else ()) + (
-        Line(role, style="bold"), Line(note, size=SMALL, style="italic"), Scribble(), Line(name, style="bold"))
+        Line(role, style="bold"),
+        Line(note, size=SMALL, style="italic"),
+        Scribble(),
+        Line(name, style="bold"),
+    )
     return Columns(left=(), right=lines)
 
 
@@ -100,29 +112,45 @@ def _address(ctx: Context) -> str:
 
 def hop_dong(ctx: Context) -> Draft:
     r = ctx.rng
-    kind, subject = r.choice((("HỢP ĐỒNG THUÊ NHÀ", "thuê nhà làm văn phòng"),
-                              ("HỢP ĐỒNG LAO ĐỘNG", "lao động có thời hạn"),
-                              ("HỢP ĐỒNG DỊCH VỤ", "dịch vụ vệ sinh trụ sở")))
+    kind, subject = r.choice(
+        (
+            ("HỢP ĐỒNG THUÊ NHÀ", "thuê nhà làm văn phòng"),
+            ("HỢP ĐỒNG LAO ĐỘNG", "lao động có thời hạn"),
+            ("HỢP ĐỒNG DỊCH VỤ", "dịch vụ vệ sinh trụ sở"),
+        )
+    )
     number, notation = f"{r.randint(1, 99):02d}", f"{ctx.when.year}/HĐ-{r.choice(('DV', 'LĐ', 'TN'))}"
     a, b = ctx.person(max_year=1985), ctx.person()
     left, issuer, _, prose = ctx.issuer(r.choice(("xa", "so")))
     blocks = _motto_top() + [
-        _center(kind, size=TITLE), _center(f"Số: {number}/{notation}", style="regular", space_after=8),
+        _center(kind, size=TITLE),
+        _center(f"Số: {number}/{notation}", style="regular", space_after=8),
         _para("Căn cứ Bộ luật Dân sự ngày 24 tháng 11 năm 2015;", style="italic"),
         _para(f"Hôm nay, {vn_date(ctx.when)}, tại {prose}, chúng tôi gồm:"),
         _item(f"BÊN A: {prose}, đại diện là ông (bà) {a.name}, chức vụ: Thủ trưởng đơn vị."),
         _item(f"BÊN B: Ông (bà) {b.name}, CCCD số {b.citizen_id}, địa chỉ: {_address(ctx)}."),
         _para(f"Hai bên thống nhất ký kết hợp đồng {subject} với các điều khoản sau:"),
-        _para(f"Điều 1. Bên B thực hiện công việc theo yêu cầu của Bên A; giá trị hợp đồng "
-              f"{r.randint(3, 40)}.000.000 đồng mỗi tháng."),
+        _para(
+            f"Điều 1. Bên B thực hiện công việc theo yêu cầu của Bên A; giá trị hợp đồng "
+            f"{r.randint(3, 40)}.000.000 đồng mỗi tháng."
+        ),
         _para(f"Điều 2. Thời hạn hợp đồng: {r.randint(6, 36)} tháng kể từ ngày ký."),
         _para("Điều 3. Hợp đồng lập thành 04 bản có giá trị pháp lý như nhau, mỗi bên giữ 02 bản./."),
         Gap(6),
-        Columns(left=(Line("ĐẠI DIỆN BÊN A", style="bold"), Scribble(), Line(a.name, style="bold")),
-                right=(Line("ĐẠI DIỆN BÊN B", style="bold"), Scribble(), Line(b.name, style="bold"))),
+        Columns(
+            left=(Line("ĐẠI DIỆN BÊN A", style="bold"), Scribble(), Line(a.name, style="bold")),
+            right=(Line("ĐẠI DIỆN BÊN B", style="bold"), Scribble(), Line(b.name, style="bold")),
+        ),
     ]
-    return Draft(blocks, number=number, notation=notation, issued_date=ctx.when.isoformat(), issuer=issuer,
-                 subject=kind.capitalize(), citizen_ids=[b.citizen_id])
+    return Draft(
+        blocks,
+        number=number,
+        notation=notation,
+        issued_date=ctx.when.isoformat(),
+        issuer=issuer,
+        subject=kind.capitalize(),
+        citizen_ids=[b.citizen_id],
+    )
 
 
 def giay_uy_quyen(ctx: Context) -> Draft:
@@ -137,31 +165,43 @@ def giay_uy_quyen(ctx: Context) -> Draft:
         Line("Bên được ủy quyền:", style="bold", space_after=2),
         _item(f"Họ và tên: {b.name}; ngày sinh: {b.birth:%d/%m/%Y}"),
         _item(f"Số CCCD: {b.citizen_id}; nơi cư trú: {_address(ctx)}"),
-        _para(f"Nội dung ủy quyền: thay mặt bên ủy quyền nộp hồ sơ, nhận kết quả thủ tục "
-              f"{ctx.rng.choice(PROCEDURES)[1].lower()} tại Bộ phận Một cửa."),
+        _para(
+            f"Nội dung ủy quyền: thay mặt bên ủy quyền nộp hồ sơ, nhận kết quả thủ tục "
+            f"{ctx.rng.choice(PROCEDURES)[1].lower()} tại Bộ phận Một cửa."
+        ),
         _para("Thời hạn ủy quyền: kể từ ngày ký đến khi hoàn thành công việc được ủy quyền."),
-        Gap(4), Line(f"{ctx.city}, {vn_date(ctx.when)}", style="italic", align="center"),
-        Columns(left=(Line("BÊN ĐƯỢC ỦY QUYỀN", style="bold"), Scribble(), Line(b.name, style="bold")),
-                right=(Line("BÊN ỦY QUYỀN", style="bold"), Scribble(), Line(a.name, style="bold"))),
+        Gap(4),
+        Line(f"{ctx.city}, {vn_date(ctx.when)}", style="italic", align="center"),
+        Columns(
+            left=(Line("BÊN ĐƯỢC ỦY QUYỀN", style="bold"), Scribble(), Line(b.name, style="bold")),
+            right=(Line("BÊN ỦY QUYỀN", style="bold"), Scribble(), Line(a.name, style="bold")),
+        ),
     ]
     return Draft(blocks, issued_date=ctx.when.isoformat(), citizen_ids=[a.citizen_id, b.citizen_id])
 
 
 def don(ctx: Context) -> Draft:
     a = ctx.person()
-    title, receiver = ctx.rng.choice((("ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG", f"Sở Xây dựng tỉnh {ctx.province}"),
-                                      ("ĐƠN XIN XÁC NHẬN", f"Ủy ban nhân dân xã {ctx.commune}"),
-                                      ("ĐƠN KIẾN NGHỊ", f"Ủy ban nhân dân huyện {ctx.district}")))
+    title, receiver = ctx.rng.choice(
+        (
+            ("ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG", f"Sở Xây dựng tỉnh {ctx.province}"),
+            ("ĐƠN XIN XÁC NHẬN", f"Ủy ban nhân dân xã {ctx.commune}"),
+            ("ĐƠN KIẾN NGHỊ", f"Ủy ban nhân dân huyện {ctx.district}"),
+        )
+    )
     blocks = _motto_top() + [
         _center(title, size=TITLE, space_after=8),
         _center(f"Kính gửi: {receiver}", style="regular", space_after=8),
         _item(f"Tôi tên là: {a.name}; sinh ngày {a.birth:%d/%m/%Y}"),
         _item(f"Số định danh cá nhân: {a.citizen_id}"),
         _item(f"Nơi cư trú: {_address(ctx)}"),
-        _para(f"Căn cứ Quyết định số {ctx.rng.randint(10, 900)}/QĐ-UBND của Ủy ban nhân dân huyện {ctx.district} "
-              "về việc giao đất, tôi làm đơn này kính đề nghị quý cơ quan xem xét, giải quyết theo quy định."),
+        _para(
+            f"Căn cứ Quyết định số {ctx.rng.randint(10, 900)}/QĐ-UBND của Ủy ban nhân dân huyện {ctx.district} "
+            "về việc giao đất, tôi làm đơn này kính đề nghị quý cơ quan xem xét, giải quyết theo quy định."
+        ),
         _para("Tôi xin cam đoan những nội dung trên là đúng sự thật và chịu trách nhiệm trước pháp luật."),
-        Gap(8), _right_sign(f"{ctx.city}, {vn_date(ctx.when)}", "NGƯỜI LÀM ĐƠN", a.name),
+        Gap(8),
+        _right_sign(f"{ctx.city}, {vn_date(ctx.when)}", "NGƯỜI LÀM ĐƠN", a.name),
     ]
     return Draft(blocks, issued_date=ctx.when.isoformat(), subject=title.capitalize(), citizen_ids=[a.citizen_id])
 
@@ -180,12 +220,19 @@ def to_khai(ctx: Context) -> Draft:
         _item(f"Họ, chữ đệm, tên người liên quan: {spouse.name.upper()}"),
         _item(f"Ngày, tháng, năm sinh: {spouse.birth:%d/%m/%Y}; Dân tộc: Kinh; Quốc tịch: Việt Nam"),
         _item(f"Số định danh cá nhân: {spouse.citizen_id}"),
-        _para("Tôi cam đoan nội dung đề nghị trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật về "
-              "cam đoan của mình."),
-        Gap(8), _right_sign(f"Làm tại: xã {ctx.commune}, {vn_date(ctx.when)}", "NGƯỜI YÊU CẦU", a.name),
+        _para(
+            "Tôi cam đoan nội dung đề nghị trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật về "
+            "cam đoan của mình."
+        ),
+        Gap(8),
+        _right_sign(f"Làm tại: xã {ctx.commune}, {vn_date(ctx.when)}", "NGƯỜI YÊU CẦU", a.name),
     ]
-    return Draft(blocks, issued_date=ctx.when.isoformat(), subject=title.capitalize(),
-                 citizen_ids=[a.citizen_id, spouse.citizen_id])
+    return Draft(
+        blocks,
+        issued_date=ctx.when.isoformat(),
+        subject=title.capitalize(),
+        citizen_ids=[a.citizen_id, spouse.citizen_id],
+    )
 
 
 def giay_tiep_nhan(ctx: Context) -> Draft:
@@ -195,28 +242,42 @@ def giay_tiep_nhan(ctx: Context) -> Draft:
     dossier = f"000.00.00.H{r.randint(10, 63):02d}-{ctx.when:%y%m%d}-{r.randint(1, 200):04d}"
     a = ctx.person()
     due = ctx.when + timedelta(days=r.randint(5, 20))
-    title = r.choice(("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
-                      "PHIẾU TIẾP NHẬN HỒ SƠ"))
+    title = r.choice(
+        ("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "PHIẾU TIẾP NHẬN HỒ SƠ")
+    )
     blocks = [
-        _header(left, None, ctx.place_date), Gap(16),
-        _center(title, size=TITLE), _center(f"Mã hồ sơ: {dossier}", style="regular", space_after=8),
+        _header(left, None, ctx.place_date),
+        Gap(16),
+        _center(title, size=TITLE),
+        _center(f"Mã hồ sơ: {dossier}", style="regular", space_after=8),
         _para(f"{prose} đã tiếp nhận hồ sơ của: ông (bà) {a.name}."),
         _item(f"Số định danh cá nhân: {a.citizen_id}"),
         _item(f"Địa chỉ: {_address(ctx)}"),
         _item(f"Nội dung yêu cầu giải quyết: {procedure} (mã thủ tục: {code})"),
         Line("1. Thành phần hồ sơ nộp gồm: tờ khai, đơn đề nghị và giấy tờ kèm theo.", style="bold", space_after=2),
         Line("2. Số lượng hồ sơ: 01 bộ.", style="bold", space_after=2),
-        Line(f"3. Thời gian nhận hồ sơ: {r.randint(7, 16)} giờ {r.randint(0, 59):02d} phút, ngày {ctx.when:%d/%m/%Y}.",
-             style="bold", space_after=2),
+        Line(
+            f"3. Thời gian nhận hồ sơ: {r.randint(7, 16)} giờ {r.randint(0, 59):02d} phút, ngày {ctx.when:%d/%m/%Y}.",
+            style="bold",
+            space_after=2,
+        ),
         Line(f"4. Ngày hẹn trả kết quả: ngày {due:%d/%m/%Y}.", style="bold", space_after=2),
         _item("Nhận kết quả tại Bộ phận Một cửa hoặc qua dịch vụ bưu chính công ích."),
         Gap(8),
-        Columns(left=(Line("NGƯỜI NỘP HỒ SƠ", style="bold"), Scribble(), Line(a.name, style="bold")),
-                right=(Line("NGƯỜI TIẾP NHẬN HỒ SƠ", style="bold"), Scribble(),
-                       Line(ctx.person().name, style="bold"))),
+        Columns(
+            left=(Line("NGƯỜI NỘP HỒ SƠ", style="bold"), Scribble(), Line(a.name, style="bold")),
+            right=(Line("NGƯỜI TIẾP NHẬN HỒ SƠ", style="bold"), Scribble(), Line(ctx.person().name, style="bold")),
+        ),
     ]
-    return Draft(blocks, issued_date=ctx.when.isoformat(), issuer=issuer, subject=procedure, dossier_code=dossier,
-                 procedure_code=code, citizen_ids=[a.citizen_id])
+    return Draft(
+        blocks,
+        issued_date=ctx.when.isoformat(),
+        issuer=issuer,
+        subject=procedure,
+        dossier_code=dossier,
+        procedure_code=code,
+        citizen_ids=[a.citizen_id],
+    )
 
 
 def giay_khai_sinh(ctx: Context) -> Draft:
@@ -227,8 +288,10 @@ def giay_khai_sinh(ctx: Context) -> Draft:
     left, issuer, _, _ = ctx.issuer("xa")
     number = str(r.randint(1, 300))
     blocks = [
-        _header(left, f"Số: {number}", None, (f"Quyển số: 01/{ctx.when.year}",)), Gap(16),
-        _center("GIẤY KHAI SINH", size=TITLE), _center("(Bản chính)", style="italic", space_after=8),
+        _header(left, f"Số: {number}", None, (f"Quyển số: 01/{ctx.when.year}",)),
+        Gap(16),
+        _center("GIẤY KHAI SINH", size=TITLE),
+        _center("(Bản chính)", style="italic", space_after=8),
         _item(f"Họ, chữ đệm, tên: {child.name.upper()}"),
         _item(f"Ngày, tháng, năm sinh: {child.birth:%d/%m/%Y}; Giới tính: {'Nam' if child.male else 'Nữ'}"),
         _item("Dân tộc: Kinh; Quốc tịch: Việt Nam"),
@@ -238,13 +301,17 @@ def giay_khai_sinh(ctx: Context) -> Draft:
         _item(f"Họ, chữ đệm, tên người cha: {father.name.upper()}; năm sinh: {father.birth.year}"),
         _item(f"Nơi đăng ký khai sinh: Ủy ban nhân dân xã {ctx.commune}"),
         Gap(8),
-        Columns(left=(Line("NGƯỜI ĐI KHAI SINH", style="bold"), Scribble(), Line(mother.name, style="bold")),
-                right=(Line(f"Xã {ctx.commune}, {vn_date(ctx.when)}", style="italic"),
-                       Line("NGƯỜI KÝ GIẤY KHAI SINH", style="bold"), Scribble(),
-                       Line(ctx.person(max_year=1985).name, style="bold"))),
+        Columns(
+            left=(Line("NGƯỜI ĐI KHAI SINH", style="bold"), Scribble(), Line(mother.name, style="bold")),
+            right=(
+                Line(f"Xã {ctx.commune}, {vn_date(ctx.when)}", style="italic"),
+                Line("NGƯỜI KÝ GIẤY KHAI SINH", style="bold"),
+                Scribble(),
+                Line(ctx.person(max_year=1985).name, style="bold"),
+            ),
+        ),
     ]
-    return Draft(blocks, number=number, issued_date=ctx.when.isoformat(), issuer=issuer,
-                 citizen_ids=[child.citizen_id])
+    return Draft(blocks, number=number, issued_date=ctx.when.isoformat(), issuer=issuer, citizen_ids=[child.citizen_id])
 
 
 def can_cuoc(ctx: Context) -> Draft:
@@ -262,8 +329,12 @@ def can_cuoc(ctx: Context) -> Draft:
         Line(f"Ngày sinh / Date of birth: {a.birth:%d/%m/%Y}", size=10),
         Line(f"Giới tính / Sex: {'Nam' if a.male else 'Nữ'}   Quốc tịch / Nationality: Việt Nam", size=10),
         Line(f"Quê quán / Place of origin: {ctx.district}, {ctx.province}", size=10),
-        Line(f"Nơi thường trú / Place of residence: xã {ctx.commune}, {ctx.district}, {ctx.province}", size=10,
-             wrap=True, hang=12),
+        Line(
+            f"Nơi thường trú / Place of residence: xã {ctx.commune}, {ctx.district}, {ctx.province}",
+            size=10,
+            wrap=True,
+            hang=12,
+        ),
         Line(f"Có giá trị đến / Date of expiry: {expiry}", size=9),
     )
     return Draft(card=card, citizen_ids=[a.citizen_id])
@@ -287,11 +358,16 @@ def gcn_quyen_su_dung_dat(ctx: Context) -> Draft:
         _item(f"d) Mục đích sử dụng: {r.choice(('Đất ở tại nông thôn', 'Đất trồng cây lâu năm', 'Đất trồng lúa'))}"),
         _item("đ) Thời hạn sử dụng: Lâu dài; nguồn gốc sử dụng: Nhà nước công nhận quyền sử dụng đất"),
         Gap(8),
-        Columns(left=(Line(f"Số vào sổ cấp GCN: CS{r.randint(1, 9999):05d}", size=SMALL),),
-                right=(Line(f"{ctx.city}, {vn_date(ctx.when)}", style="italic"),
-                       Line("TM. " + issuer.split(" TỈNH")[0].split(" HUYỆN")[0], style="bold"),
-                       Line("KT. CHỦ TỊCH", style="bold"), Scribble(),
-                       Line(ctx.person(max_year=1980).name, style="bold"))),
+        Columns(
+            left=(Line(f"Số vào sổ cấp GCN: CS{r.randint(1, 9999):05d}", size=SMALL),),
+            right=(
+                Line(f"{ctx.city}, {vn_date(ctx.when)}", style="italic"),
+                Line("TM. " + issuer.split(" TỈNH")[0].split(" HUYỆN")[0], style="bold"),
+                Line("KT. CHỦ TỊCH", style="bold"),
+                Scribble(),
+                Line(ctx.person(max_year=1980).name, style="bold"),
+            ),
+        ),
     ]
     return Draft(blocks, issued_date=ctx.when.isoformat(), issuer=issuer, citizen_ids=[a.citizen_id])
 
@@ -305,7 +381,8 @@ def giay_phep(ctx: Context) -> Draft:
         number, notation = str(r.randint(1, 900)), "GPXD"
         line = f"Số: {number}/{notation}"
     blocks = [
-        _header(left, line, ctx.place_date), Gap(16),
+        _header(left, line, ctx.place_date),
+        Gap(16),
         _center("GIẤY PHÉP XÂY DỰNG", size=TITLE),
         _center("(Sử dụng cho nhà ở riêng lẻ)", style="italic", space_after=8),
         _para(f"Căn cứ Đơn đề nghị cấp giấy phép xây dựng của ông (bà) {a.name} và hồ sơ kèm theo;", style="italic"),
@@ -315,12 +392,24 @@ def giay_phep(ctx: Context) -> Draft:
         _item(f"Vị trí xây dựng: thửa đất số {r.randint(1, 400)}, tờ bản đồ số {r.randint(1, 60)}, {_address(ctx)}"),
         _item(f"Diện tích xây dựng tầng 1: {r.randint(50, 150)} m²; tổng diện tích sàn: {r.randint(150, 450)} m²"),
         _item(f"Chiều cao công trình: {r.randint(7, 15)},{r.randint(0, 9)} m; số tầng: {r.randint(1, 4)}"),
-        Line(f"3. Giấy phép có hiệu lực khởi công xây dựng trong thời hạn 12 tháng kể từ ngày cấp.", style="bold",
-             wrap=True, space_after=2),
-        Gap(6), _sign(ctx, "UBND" if abbrev == "UBND" else "SO", ("- Như trên;", "- Lưu: VT.")),
+        Line(
+            "3. Giấy phép có hiệu lực khởi công xây dựng trong thời hạn 12 tháng kể từ ngày cấp.",
+            style="bold",
+            wrap=True,
+            space_after=2,
+        ),
+        Gap(6),
+        _sign(ctx, "UBND" if abbrev == "UBND" else "SO", ("- Như trên;", "- Lưu: VT.")),
     ]
-    return Draft(blocks, number=number, notation=notation, issued_date=ctx.when.isoformat(), issuer=issuer,
-                 subject="Giấy phép xây dựng nhà ở riêng lẻ", citizen_ids=[a.citizen_id])
+    return Draft(
+        blocks,
+        number=number,
+        notation=notation,
+        issued_date=ctx.when.isoformat(),
+        issuer=issuer,
+        subject="Giấy phép xây dựng nhà ở riêng lẻ",
+        citizen_ids=[a.citizen_id],
+    )
 
 
 TRADES = ("Bán lẻ lương thực, thực phẩm", "Dịch vụ ăn uống", "Sửa chữa máy móc nông nghiệp")
@@ -342,7 +431,9 @@ def gcn_dang_ky_kinh_doanh(ctx: Context) -> Draft:
         title, name = "GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH", f"HỘ KINH DOANH {a.name.upper()}"
         kind_line, code_line = "", f"Mã số hộ kinh doanh: {r.randint(10, 99)}A{r.randint(10**6, 10**7 - 1)}"
     blocks = [
-        _header(left, None, None), Gap(16), _center(title, size=TITLE),
+        _header(left, None, None),
+        Gap(16),
+        _center(title, size=TITLE),
         *([_center(kind_line, style="regular")] if kind_line else []),
         _center(code_line, style="regular", space_after=8),
         _item(f"Đăng ký lần đầu: {vn_date(ctx.when)}"),
@@ -351,13 +442,19 @@ def gcn_dang_ky_kinh_doanh(ctx: Context) -> Draft:
         _item(f"3. Vốn: {r.randint(1, 50) * 100}.000.000 đồng"),
         _item(f"4. Người đại diện: {a.name}; sinh ngày {a.birth:%d/%m/%Y}; số định danh cá nhân: {a.citizen_id}"),
         _item(f"5. Ngành, nghề kinh doanh: {r.choice(TRADES)}"),
-        Gap(8), _right_sign(None, "TRƯỞNG PHÒNG", ctx.person(max_year=1985).name, "(Ký, đóng dấu)"),
+        Gap(8),
+        _right_sign(None, "TRƯỞNG PHÒNG", ctx.person(max_year=1985).name, "(Ký, đóng dấu)"),
     ]
     return Draft(blocks, issued_date=ctx.when.isoformat(), issuer=issuer, subject=name, citizen_ids=[a.citizen_id])
 
 
-AMOUNTS = ((8000, "Tám nghìn đồng"), (25000, "Hai mươi lăm nghìn đồng"), (50000, "Năm mươi nghìn đồng"),
-           (100000, "Một trăm nghìn đồng"), (300000, "Ba trăm nghìn đồng"))
+AMOUNTS = (
+    (8000, "Tám nghìn đồng"),
+    (25000, "Hai mươi lăm nghìn đồng"),
+    (50000, "Năm mươi nghìn đồng"),
+    (100000, "Một trăm nghìn đồng"),
+    (300000, "Ba trăm nghìn đồng"),
+)
 
 
 def bien_lai(ctx: Context) -> Draft:
@@ -367,10 +464,16 @@ def bien_lai(ctx: Context) -> Draft:
     amount, words = r.choice(AMOUNTS)
     number = f"{r.randint(1, 99999):07d}"
     blocks = [
-        Columns(left=tuple(Line(t, size=SMALL, style="bold") for t in left),
-                right=(Line("Mẫu số: 01BLP", size=SMALL), Line(f"Ký hiệu: AA/{ctx.when:%y}P", size=SMALL),
-                       Line(f"Số: {number}", size=SMALL))),
-        Gap(16), _center("BIÊN LAI THU PHÍ, LỆ PHÍ", size=TITLE),
+        Columns(
+            left=tuple(Line(t, size=SMALL, style="bold") for t in left),
+            right=(
+                Line("Mẫu số: 01BLP", size=SMALL),
+                Line(f"Ký hiệu: AA/{ctx.when:%y}P", size=SMALL),
+                Line(f"Số: {number}", size=SMALL),
+            ),
+        ),
+        Gap(16),
+        _center("BIÊN LAI THU PHÍ, LỆ PHÍ", size=TITLE),
         _center("(Liên 2: Giao cho người nộp tiền)", style="italic", space_after=8),
         _item(f"Tên đơn vị thu: {prose}"),
         _item(f"Họ tên người nộp tiền: {a.name}"),
@@ -380,9 +483,15 @@ def bien_lai(ctx: Context) -> Draft:
         _item(f"(Viết bằng chữ: {words})"),
         _item("Hình thức thanh toán: Tiền mặt"),
         Gap(8),
-        Columns(left=(Line("NGƯỜI NỘP TIỀN", style="bold"), Scribble(), Line(a.name, style="bold")),
-                right=(Line(vn_date(ctx.when).capitalize(), style="italic"), Line("NGƯỜI THU TIỀN", style="bold"),
-                       Scribble(), Line(ctx.person().name, style="bold"))),
+        Columns(
+            left=(Line("NGƯỜI NỘP TIỀN", style="bold"), Scribble(), Line(a.name, style="bold")),
+            right=(
+                Line(vn_date(ctx.when).capitalize(), style="italic"),
+                Line("NGƯỜI THU TIỀN", style="bold"),
+                Scribble(),
+                Line(ctx.person().name, style="bold"),
+            ),
+        ),
     ]
     return Draft(blocks, number=number, issued_date=ctx.when.isoformat(), issuer=issuer)
 
@@ -394,24 +503,34 @@ def khac(rng: random.Random, kind: str) -> Draft:
     elif kind == "near-blank":
         blocks = [Gap(600), Line(f"- {rng.randint(2, 40)} -", size=SMALL, align="center")]
     elif kind == "english-letter":
-        blocks = [Line("12 Example Road, Oxford OX1 2AB", align="center", space_after=12),
-                  Line(f"{rng.randint(1, 28)} April {rng.randint(2015, 2024)}", space_after=10)]
+        blocks = [
+            Line("12 Example Road, Oxford OX1 2AB", align="center", space_after=12),
+            Line(f"{rng.randint(1, 28)} April {rng.randint(2015, 2024)}", space_after=10),
+        ]
         blocks += [_para(t) if len(t) > 60 else Line(t, space_after=6) for t in ENGLISH_LETTER]
     else:  # number-table
         tabs = (80.0, 160.0, 240.0, 320.0)
         blocks = [Line("STT\tMã\tSố lượng\tĐơn giá\tThành tiền", style="bold", tabs=tabs, space_after=4)]
         for row in range(1, rng.randint(14, 24)):
             qty, price = rng.randint(1, 500), rng.randint(1, 999) * 1000
-            blocks.append(Line(f"{row}\t{rng.randint(1000, 9999)}\t{qty}\t{price}\t{qty * price}", tabs=tabs,
-                               space_after=2))
+            blocks.append(
+                Line(f"{row}\t{rng.randint(1000, 9999)}\t{qty}\t{price}\t{qty * price}", tabs=tabs, space_after=2)
+            )
     return Draft(blocks)
 
 
 BUILDERS = {slug: docs._admin(slug) for slug in docs.ADMIN} | {
-    "hop_dong": hop_dong, "giay_uy_quyen": giay_uy_quyen, "don": don, "to_khai": to_khai,
-    "giay_tiep_nhan": giay_tiep_nhan, "giay_khai_sinh": giay_khai_sinh, "can_cuoc": can_cuoc,
-    "gcn_quyen_su_dung_dat": gcn_quyen_su_dung_dat, "giay_phep": giay_phep,
-    "gcn_dang_ky_kinh_doanh": gcn_dang_ky_kinh_doanh, "bien_lai": bien_lai,
+    "hop_dong": hop_dong,
+    "giay_uy_quyen": giay_uy_quyen,
+    "don": don,
+    "to_khai": to_khai,
+    "giay_tiep_nhan": giay_tiep_nhan,
+    "giay_khai_sinh": giay_khai_sinh,
+    "can_cuoc": can_cuoc,
+    "gcn_quyen_su_dung_dat": gcn_quyen_su_dung_dat,
+    "giay_phep": giay_phep,
+    "gcn_dang_ky_kinh_doanh": gcn_dang_ky_kinh_doanh,
+    "bien_lai": bien_lai,
 }
 
 
@@ -424,7 +543,9 @@ def _card_page(lines: list[Line], dpi: int, scribble_seed: int) -> _Page:
         y = _lay_line(page, line, y, left + 10, right - 10)
     page.draw.rounded_rectangle(
         [page.px(left), page.px(TOP + 8), page.px(right), page.px(max(y + 8, TOP + 8 + 1.6 * 54 * 72 / 25.4))],
-        radius=page.px(10), outline=INK, width=max(1, round(page.px(0.8))),
+        radius=page.px(10),
+        outline=INK,
+        width=max(1, round(page.px(0.8))),
     )
     return page
 

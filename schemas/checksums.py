@@ -24,10 +24,14 @@ class NotARegularFile(SohoaFailure, OSError):
     """Also an OSError, so that code handling a file that cannot be moved or read handles this one too."""
 
     code = "not_a_regular_file"
-    vi = ("Không phải tệp thường (liên kết tượng trưng, FIFO, socket hoặc thiết bị); không đọc, không lưu. "
-          "Hãy chép chính tệp tài liệu vào hộp thư đến")
-    en = ("Not a regular file (a symbolic link, FIFO, socket or device); it is neither read nor archived. "
-          "Copy the document file itself into the inbox")
+    vi = (
+        "Không phải tệp thường (liên kết tượng trưng, FIFO, socket hoặc thiết bị); không đọc, không lưu. "
+        "Hãy chép chính tệp tài liệu vào hộp thư đến"
+    )
+    en = (
+        "Not a regular file (a symbolic link, FIFO, socket or device); it is neither read nor archived. "
+        "Copy the document file itself into the inbox"
+    )
 
 
 def sha256_of_file(path: Path) -> str:

@@ -38,10 +38,14 @@ class InvalidAgencyCode(SohoaFailure):
 
 class InvalidDossierCode(SohoaFailure):
     code = "invalid_dossier_code"
-    vi = (f"Mã hồ sơ không hợp lệ: dạng {AGENCY_FORMAT}-230607-0001 hoặc mã tự do 1-{MAX_CODE_LENGTH} ký tự, "
-          "không có '/', '\\', '..', ký tự điều khiển, không bắt đầu bằng '.'")
-    en = (f"Invalid dossier code: expected {AGENCY_FORMAT}-230607-0001 or a free code of 1-{MAX_CODE_LENGTH} "
-          "characters without '/', '\\', '..' or control characters, not starting with '.'")
+    vi = (
+        f"Mã hồ sơ không hợp lệ: dạng {AGENCY_FORMAT}-230607-0001 hoặc mã tự do 1-{MAX_CODE_LENGTH} ký tự, "
+        "không có '/', '\\', '..', ký tự điều khiển, không bắt đầu bằng '.'"
+    )
+    en = (
+        f"Invalid dossier code: expected {AGENCY_FORMAT}-230607-0001 or a free code of 1-{MAX_CODE_LENGTH} "
+        "characters without '/', '\\', '..' or control characters, not starting with '.'"
+    )
 
 
 class DossierNotFound(SohoaFailure):

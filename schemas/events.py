@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -23,7 +23,7 @@ class EventOutcome(StrEnum):
 
 class Event(BaseModel):
     type: EventType
-    at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     outcome: EventOutcome = EventOutcome.success
     agent: str = ""  # software and version that acted, e.g. "sohoa 0.1.0; tesseract 5.3.0"
     detail: str = ""  # never personal data

@@ -45,8 +45,9 @@ class SohoaFailure(Exception):
 
     def as_data(self, detail: str | None = None) -> Failure:
         later = self.retryable if self.retry_later is None else self.retry_later
-        return Failure(code=self.code, vi=self.vi, en=self.en, detail=self.detail if detail is None else detail,
-                       retryable=later)
+        return Failure(
+            code=self.code, vi=self.vi, en=self.en, detail=self.detail if detail is None else detail, retryable=later
+        )
 
 
 class InvalidSetting(SohoaFailure, ValueError):

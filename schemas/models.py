@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -15,7 +15,7 @@ from schemas.failures import Failure
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Word(BaseModel):
@@ -105,7 +105,7 @@ class LockMode(StrEnum):
     compliance = "COMPLIANCE"
 
     @classmethod
-    def parse(cls, value: "str | LockMode") -> "LockMode":
+    def parse(cls, value: str | LockMode) -> LockMode:
         """The one check of a lock mode (settings, locks, the store): any case, spaces ignored."""
         try:
             return cls(str(value).strip().upper())
@@ -122,6 +122,7 @@ class ObjectLock(BaseModel):
     @classmethod
     def _any_case(cls, value):
         return None if value is None or value == "" else LockMode.parse(value)
+
     retain_until: datetime | None = None
     legal_hold: bool = False
 
@@ -243,8 +244,17 @@ class Dossier(BaseModel):
 
 # Fields an archivist may set on a dossier (`sohoa dossier set CODE --field value`).
 DOSSIER_SETTABLE_FIELDS = (
-    "agency", "title", "year", "notation", "maintenance", "rights", "creator", "language", "start_date",
-    "end_date", "description",
+    "agency",
+    "title",
+    "year",
+    "notation",
+    "maintenance",
+    "rights",
+    "creator",
+    "language",
+    "start_date",
+    "end_date",
+    "description",
 )
 
 
@@ -264,12 +274,13 @@ class DocumentReport(BaseModel):
     keys: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _error_text_follows_the_failure(self) -> "DocumentReport":
+    def _error_text_follows_the_failure(self) -> DocumentReport:
         if self.failure is not None:
             self.error = self.failure.text()
         elif self.error is not None:  # a report from a program that gave only the text: unknown, not parsed
-            self.failure = Failure(code="internal_error", vi="Lỗi không xác định", en="Unknown failure",
-                                   detail=self.error)
+            self.failure = Failure(
+                code="internal_error", vi="Lỗi không xác định", en="Unknown failure", detail=self.error
+            )
         return self
 
 

@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     # The watched inbox (`sohoa watch`, the `ingest-inbox` and `nightly-backlog` flows; README "The inbox").
     inbox: Path | None = Field(None, description="Watched inbox folder (default SOHOA_HOME/inbox).")
     backlog: Path | None = Field(
-        None, description="Backlog folder the nightly-backlog flow sweeps, same layout as the inbox "
-        "(default SOHOA_HOME/backlog)."
+        None,
+        description="Backlog folder the nightly-backlog flow sweeps, same layout as the inbox "
+        "(default SOHOA_HOME/backlog).",
     )
     stable_seconds: float = Field(
         10, ge=0, description="Seconds a file's size and modification time must stay unchanged before it is taken."
@@ -72,15 +73,17 @@ class Settings(BaseSettings):
         60, gt=0, description="Seconds between full rescans of the inbox (network shares send no change events)."
     )
     claim_timeout_seconds: float = Field(
-        600, gt=0, description="Seconds without a heartbeat after which another worker's claimed files go back "
-        "to the inbox."
+        600,
+        gt=0,
+        description="Seconds without a heartbeat after which another worker's claimed files go back to the inbox.",
     )
     done_action: Literal["move", "delete"] = Field(
         "move", description="What happens to a file once archived: move (to INBOX/.done/<date>/) or delete."
     )
     worker_name: str = Field(
-        "", description="Name of this watcher's claim folder INBOX/.processing/<name>/; unique per running "
-        "watcher (default <host>-<pid>)."
+        "",
+        description="Name of this watcher's claim folder INBOX/.processing/<name>/; unique per running "
+        "watcher (default <host>-<pid>).",
     )
 
     @field_validator("retention")

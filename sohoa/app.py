@@ -12,6 +12,7 @@ import sys
 import typer
 
 from schemas.failures import SohoaFailure
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -33,7 +34,7 @@ def emit(payload: dict) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
-def fail(problem: "SohoaFailure | str", as_json: bool) -> None:
+def fail(problem: SohoaFailure | str, as_json: bool) -> None:
     """Say what went wrong (stderr, and stdout as JSON with --json) and exit 1. A named failure also gives its
     code and both messages, so scripts can tell one refusal from another."""
     message = str(problem)
@@ -46,5 +47,3 @@ def fail(problem: "SohoaFailure | str", as_json: bool) -> None:
         emit(payload)
     typer.echo(f"Lỗi / Error: {message}", err=True)
     raise typer.Exit(1)
-
-

@@ -3,7 +3,6 @@ empty, unreadable or inside the archive's own data, and dossier codes taken from
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from schemas.failures import SohoaFailure
@@ -17,10 +16,14 @@ class EmptyPath(SohoaFailure):
 
 class PathInsideArchive(SohoaFailure):
     code = "path_inside_archive"
-    vi = ("Đường dẫn nằm trong dữ liệu của chính sohoa (kho lưu trữ, danh mục, SOHOA_HOME) hoặc chứa dữ liệu đó: "
-          "sohoa không lưu trữ hay ghi đè dữ liệu của chính nó")
-    en = ("The path is inside sohoa's own data (the store, the catalog, SOHOA_HOME) or holds it: sohoa neither "
-          "archives nor overwrites its own data")
+    vi = (
+        "Đường dẫn nằm trong dữ liệu của chính sohoa (kho lưu trữ, danh mục, SOHOA_HOME) hoặc chứa dữ liệu đó: "
+        "sohoa không lưu trữ hay ghi đè dữ liệu của chính nó"
+    )
+    en = (
+        "The path is inside sohoa's own data (the store, the catalog, SOHOA_HOME) or holds it: sohoa neither "
+        "archives nor overwrites its own data"
+    )
 
 
 class UnreadablePath(SohoaFailure):
@@ -89,5 +92,3 @@ def check_ingest_paths(paths: list[str], dossier: str | None, settings) -> None:
             raise UnreadablePath(f"{argument}: {error.strerror or type(error).__name__}") from None
         except RuntimeError:  # Path.resolve() on a symlink loop (Python 3.11)
             raise UnreadablePath(f"{argument}: symlink loop") from None
-
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from schemas.failures import SohoaFailure
-from sohoa.app import JsonOption, app, emit, fail
 from schemas.settings import get_settings
+from sohoa.app import JsonOption, app, emit, fail
 
 
 @app.command()

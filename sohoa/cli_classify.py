@@ -4,7 +4,6 @@ dossier sheet archivists fill. Registered on `app` when sohoa.cli imports this m
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -13,9 +12,9 @@ import typer
 from schemas import DOC_TYPE_NAMES, Classification, DocType
 from schemas.codes import DossierNotFound, check_agency_code, check_date, check_dossier_code, check_maintenance
 from schemas.failures import SohoaFailure
+from schemas.settings import get_settings
 from sohoa.app import JsonOption, app, emit, fail
 from sohoa.arguments import PathInsideArchive, UnreadablePath, archive_data_paths, within
-from schemas.settings import get_settings
 
 dossier_app = typer.Typer(no_args_is_help=True, help="Thông tin lưu trữ của hồ sơ / a dossier's archival fields.")
 app.add_typer(dossier_app, name="dossier")
@@ -52,8 +51,11 @@ def classify(
 
     settings = get_settings()
     try:
-        result = ocr_file(file, OcrOptions.from_settings(settings),
-                          progress=lambda done, total: typer.echo(f"trang {done}/{total}", err=True))
+        result = ocr_file(
+            file,
+            OcrOptions.from_settings(settings),
+            progress=lambda done, total: typer.echo(f"trang {done}/{total}", err=True),
+        )
     except SohoaFailure as failure:
         fail(failure, as_json)
     classification = classify_document(result, _current_model(settings), settings.classify_threshold)
@@ -61,11 +63,19 @@ def classify(
         emit(classification_json(classification))
         return
     metadata = classification.metadata
-    typer.echo(f"Loại / type: {DOC_TYPE_NAMES[classification.doc_type]} ({classification.doc_type.value}), "
-               f"độ tin cậy {classification.confidence:.2f}{' — cần kiểm tra' if classification.needs_review else ''}")
-    for label, value in (("Số", metadata.number), ("Ký hiệu", metadata.notation), ("Ngày", metadata.issued_date),
-                         ("Cơ quan ban hành", metadata.issuer), ("Trích yếu", metadata.subject),
-                         ("Mã hồ sơ", metadata.dossier_code), ("Mã thủ tục", metadata.procedure_code)):
+    typer.echo(
+        f"Loại / type: {DOC_TYPE_NAMES[classification.doc_type]} ({classification.doc_type.value}), "
+        f"độ tin cậy {classification.confidence:.2f}{' — cần kiểm tra' if classification.needs_review else ''}"
+    )
+    for label, value in (
+        ("Số", metadata.number),
+        ("Ký hiệu", metadata.notation),
+        ("Ngày", metadata.issued_date),
+        ("Cơ quan ban hành", metadata.issuer),
+        ("Trích yếu", metadata.subject),
+        ("Mã hồ sơ", metadata.dossier_code),
+        ("Mã thủ tục", metadata.procedure_code),
+    ):
         if value:
             typer.echo(f"{label}: {value}")
     if metadata.citizen_ids:  # personal data: say that there are some, not which
@@ -76,8 +86,9 @@ def _doc_type(slug: str) -> DocType:
     try:
         return DocType(slug)
     except ValueError:
-        raise typer.BadParameter(f"không phải loại văn bản / not a type: {slug}; "
-                                 f"dùng / use: {', '.join(t.value for t in DocType)}") from None
+        raise typer.BadParameter(
+            f"không phải loại văn bản / not a type: {slug}; dùng / use: {', '.join(t.value for t in DocType)}"
+        ) from None
 
 
 @app.command()
@@ -116,9 +127,11 @@ def retrain(
         fail(failure, as_json)
     if as_json:
         emit(outcome)
-    messages = {"trained": f"Đã huấn luyện mô hình {outcome['version']}",
-                "unchanged": "Nhãn không đổi, giữ mô hình hiện tại",
-                "not_enough_labels": "Cần nhãn của ít nhất hai loại văn bản"}
+    messages = {
+        "trained": f"Đã huấn luyện mô hình {outcome['version']}",
+        "unchanged": "Nhãn không đổi, giữ mô hình hiện tại",
+        "not_enough_labels": "Cần nhãn của ít nhất hai loại văn bản",
+    }
     typer.echo(f"{messages[outcome['status']]} ({outcome['examples']} văn bản có nhãn)", err=True)
 
 
@@ -212,8 +225,7 @@ def export(
             _write_replacing(target, lambda path: path.write_text(text, encoding="utf-8"))
     if as_json and target is not None:
         emit({"dossier": dossier, "out": str(target), "documents": len(documents)})
-    typer.echo(f"Đã xuất {len(documents)} văn bản của hồ sơ {dossier}" + (f" vào {target}" if target else ""),
-               err=True)
+    typer.echo(f"Đã xuất {len(documents)} văn bản của hồ sơ {dossier}" + (f" vào {target}" if target else ""), err=True)
 
 
 @dossier_app.command("set")
@@ -235,10 +247,23 @@ def dossier_set(
     """Đặt thông tin lưu trữ của hồ sơ / set a dossier's archival fields."""
     from archive import Archive, dossiers
 
-    values = {name: value for name, value in {
-        "title": title, "agency": agency, "year": year, "notation": notation, "maintenance": maintenance,
-        "rights": rights, "creator": creator, "language": language, "start_date": start_date,
-        "end_date": end_date, "description": description}.items() if value is not None}
+    values = {
+        name: value
+        for name, value in {
+            "title": title,
+            "agency": agency,
+            "year": year,
+            "notation": notation,
+            "maintenance": maintenance,
+            "rights": rights,
+            "creator": creator,
+            "language": language,
+            "start_date": start_date,
+            "end_date": end_date,
+            "description": description,
+        }.items()
+        if value is not None
+    }
     try:
         code = check_dossier_code(code, "CODE")
         if "agency" in values:

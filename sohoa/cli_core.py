@@ -20,7 +20,9 @@ from sohoa.arguments import check_ingest_paths
 @app.command()
 def ocr(
     file: Path = typer.Argument(..., help="Tệp quét (PDF, TIFF, JPEG, PNG) / scanned file."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Ngôn ngữ Tesseract (mặc định SOHOA_OCR_LANG, tức vie), ví dụ vie+eng."),
+    lang: Optional[str] = typer.Option(
+        None, "--lang", help="Ngôn ngữ Tesseract (mặc định SOHOA_OCR_LANG, tức vie), ví dụ vie+eng."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Nhận dạng chữ một tệp / OCR one file."""
@@ -73,8 +75,7 @@ def ingest(
             from archive.ingest import ingest_paths
             from sohoa.progress import BatchProgress
 
-            reports = ingest_paths(paths, dossier=dossier, agency=agency, settings=settings,
-                                   progress=BatchProgress())
+            reports = ingest_paths(paths, dossier=dossier, agency=agency, settings=settings, progress=BatchProgress())
     except SohoaFailure as failure:
         fail(failure, as_json)
     if as_json:
@@ -137,5 +138,3 @@ def samples(
     else:
         for document in documents:
             typer.echo(f"{document.doc_type:16} {document.path}")
-
-

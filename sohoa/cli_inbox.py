@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from schemas.failures import SohoaFailure
-from sohoa.app import JsonOption, app, emit, fail
 from schemas.settings import get_settings
+from sohoa.app import JsonOption, app, emit, fail
 
 log = logging.getLogger("sohoa.inbox")
 
@@ -55,8 +54,10 @@ def watch(
         # A second signal ends the process now, whatever step it is in: none may keep a stopped service waiting.
         if worker.stopping:
             _stop_now(worker)
-        log.info("Nhận tín hiệu dừng (%s): xử lý xong hồ sơ đang làm rồi thoát; gửi lần nữa để dừng ngay",
-                 signal.Signals(signum).name)
+        log.info(
+            "Nhận tín hiệu dừng (%s): xử lý xong hồ sơ đang làm rồi thoát; gửi lần nữa để dừng ngay",
+            signal.Signals(signum).name,
+        )
         worker.request_stop()
 
     previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)}
@@ -78,8 +79,9 @@ def watch(
 @app.command()
 def retry(
     paths: list[Path] = typer.Argument(
-        ..., help="Tệp bị cách ly, tệp .error.json của nó, hoặc một thư mục trong .quarantine / a quarantined file, "
-        "its .error.json, or a folder under .quarantine."
+        ...,
+        help="Tệp bị cách ly, tệp .error.json của nó, hoặc một thư mục trong .quarantine / a quarantined file, "
+        "its .error.json, or a folder under .quarantine.",
     ),
     as_json: bool = JsonOption,
 ) -> None:

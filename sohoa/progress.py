@@ -64,9 +64,15 @@ class BatchProgress:
 
         if self._rich is None:
             self._rich = Progress(
-                TextColumn("Số hoá"), BarColumn(), MofNCompleteColumn(), TextColumn("tệp"),
-                TextColumn("· {task.fields[rate]:.0f} trang/phút ·"), TextColumn("còn lại"), TimeRemainingColumn(),
-                console=Console(file=self.stream), transient=False,
+                TextColumn("Số hoá"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("tệp"),
+                TextColumn("· {task.fields[rate]:.0f} trang/phút ·"),
+                TextColumn("còn lại"),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream),
+                transient=False,
             )
             self._task = self._rich.add_task("ingest", total=total, rate=0.0)
             self._rich.start()

@@ -86,7 +86,9 @@ def choose_keys(store: ObjectStore, document: Document, original_extension: str)
     raise AssertionError("unreachable: the by-id folder is always a choice")
 
 
-def find_archived(store: ObjectStore, document: Document, *, scan_dossier: bool = False, known_meta_keys=()) -> ArchiveResult | None:
+def find_archived(
+    store: ObjectStore, document: Document, *, scan_dossier: bool = False, known_meta_keys=()
+) -> ArchiveResult | None:
     """The archived copy of `document` in the store, if any (by the folders it would get; with `scan_dossier`,
     also by every meta.json of its dossier not in `known_meta_keys`, for ordinals that shifted)."""
     found = choose_keys(store, document, "bin")
@@ -116,7 +118,7 @@ def archive_document(
     archive_pdf_path: Path,
     ocr: OcrResult,
     agent: str,
-    lock_mode: "str | LockMode" = DEFAULT_LOCK_MODE,
+    lock_mode: str | LockMode = DEFAULT_LOCK_MODE,
     now: datetime | None = None,
 ) -> ArchiveResult:
     """Store every object of `document`; return it with objects and `archived` event, and role -> key.

@@ -351,9 +351,7 @@ class ObjectStore(ABC):
         existing = self.stat(key)
         if existing is not None and existing.sha256 == sha256 and self.verify(key, sha256):
             return existing
-        return self.put_file(
-            key, path, content_type=content_type, metadata=metadata, lock=lock, expected_sha256=sha256
-        )
+        return self.put_file(key, path, content_type=content_type, metadata=metadata, lock=lock, expected_sha256=sha256)
 
     def put_bytes(
         self,

@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, computed_field
@@ -77,8 +77,15 @@ class AuditReport(BaseModel):
     repaired_documents: list[str] = Field(default_factory=list)
 
     def issues(self) -> list[FixityIssue]:
-        return [*self.missing, *self.corrupt, *self.orphaned, *self.not_in_catalog, *self.catalog_mismatch,
-                *self.duplicate_ordinal, *self.leftover_temporary]
+        return [
+            *self.missing,
+            *self.corrupt,
+            *self.orphaned,
+            *self.not_in_catalog,
+            *self.catalog_mismatch,
+            *self.duplicate_ordinal,
+            *self.leftover_temporary,
+        ]
 
     @computed_field
     @property
@@ -93,7 +100,7 @@ class AuditReport(BaseModel):
 
 
 def new_report(stores: list[str], sample_pct: float) -> AuditReport:
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     return AuditReport(
         id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", started_at=started, stores=stores, sample_pct=sample_pct
     )
@@ -179,9 +186,7 @@ def audit(
     copies = list(getattr(store, "copies", [store]))
     report = new_report([copy.url for copy in copies], sample_pct)
     rng = rng or random.Random()
-    listings = {
-        copy.url: {key for key in copy.list() if not layout.is_bookkeeping_key(key)} for copy in copies
-    }
+    listings = {copy.url: {key for key in copy.list() if not layout.is_bookkeeping_key(key)} for copy in copies}
     meta_keys = sorted({key for keys in listings.values() for key in keys if layout.is_meta_key(key)})
     sampled = _sample(meta_keys, sample_pct, rng)
     report.documents = len(meta_keys)
@@ -203,8 +208,13 @@ def audit(
             for url, meta in metas.items():
                 if meta.state != "missing":
                     report.corrupt.append(
-                        FixityIssue(key=meta_key, store=url, role=layout.META, actual_sha256=meta.sha256,
-                                    detail="meta.json unreadable or not matching its own SHA-256")
+                        FixityIssue(
+                            key=meta_key,
+                            store=url,
+                            role=layout.META,
+                            actual_sha256=meta.sha256,
+                            detail="meta.json unreadable or not matching its own SHA-256",
+                        )
                     )
             continue
         document = reference.document
@@ -230,8 +240,14 @@ def audit(
                 good.setdefault(layout.META, []).append(copy)
             else:
                 state = "missing" if meta.state == "missing" else "corrupt"
-                issue = FixityIssue(key=meta_key, store=copy.url, document=document.id, role=layout.META,
-                                    expected_sha256=reference.sha256, actual_sha256=meta.sha256)
+                issue = FixityIssue(
+                    key=meta_key,
+                    store=copy.url,
+                    document=document.id,
+                    role=layout.META,
+                    expected_sha256=reference.sha256,
+                    actual_sha256=meta.sha256,
+                )
                 found.append((issue, state))
             for role, stored in expected.items():
                 report.checked += 1
@@ -240,8 +256,14 @@ def audit(
                     report.ok += 1
                     good.setdefault(role, []).append(copy)
                     continue
-                issue = FixityIssue(key=stored.key, store=copy.url, document=document.id, role=role,
-                                    expected_sha256=stored.sha256, actual_sha256=actual)
+                issue = FixityIssue(
+                    key=stored.key,
+                    store=copy.url,
+                    document=document.id,
+                    role=role,
+                    expected_sha256=stored.sha256,
+                    actual_sha256=actual,
+                )
                 found.append((issue, "missing" if actual is None else "corrupt"))
         for issue, state in found:
             (report.missing if state == "missing" else report.corrupt).append(issue)
@@ -263,10 +285,14 @@ def audit(
         for doc_id in sorted(set(catalog) - seen_ids):
             keys, _ = catalog[doc_id]
             report.missing.append(
-                FixityIssue(key=keys.get(layout.META, ""), store="catalog", document=doc_id,
-                            detail="in the catalog, but no meta.json in the store")
+                FixityIssue(
+                    key=keys.get(layout.META, ""),
+                    store="catalog",
+                    document=doc_id,
+                    detail="in the catalog, but no meta.json in the store",
+                )
             )
-    report.finished_at = datetime.now(timezone.utc)
+    report.finished_at = datetime.now(UTC)
     return report, changed
 
 
@@ -278,17 +304,24 @@ def _report_duplicate_ordinals(report: AuditReport, claims: dict, store_url: str
         first, first_key = holders[0]
         for document, meta_key in holders[1:]:
             report.duplicate_ordinal.append(
-                FixityIssue(key=meta_key, store=store_url, document=document.id, role=layout.META,
-                            detail=f"ordinal {ordinal} of dossier {dossier} is also held by document {first.id} "
-                                   f"({first_key})")
+                FixityIssue(
+                    key=meta_key,
+                    store=store_url,
+                    document=document.id,
+                    role=layout.META,
+                    detail=f"ordinal {ordinal} of dossier {dossier} is also held by document {first.id} ({first_key})",
+                )
             )
 
 
 def _report_leftovers(report: AuditReport, copy, older_than: float, repair: bool) -> None:
     """Temporary objects of killed writes on one copy; removed with `repair` (nothing refers to them)."""
     for leftover in copy.leftovers(older_than):
-        issue = FixityIssue(key=leftover.name, store=copy.url,
-                            detail=f"temporary object of an interrupted write, {leftover.age_seconds / 3600:.1f} h old")
+        issue = FixityIssue(
+            key=leftover.name,
+            store=copy.url,
+            detail=f"temporary object of an interrupted write, {leftover.age_seconds / 3600:.1f} h old",
+        )
         if repair:
             try:
                 copy.remove_leftover(leftover)
@@ -313,8 +346,12 @@ def _compare_with_catalog(report: AuditReport, entry, document: Document, meta_k
     expected_shas = {role: stored.sha256 for role, stored in document.objects.items()}
     if keys != expected_keys or shas != expected_shas:
         report.catalog_mismatch.append(
-            FixityIssue(key=meta_key, store="catalog", document=document.id,
-                        detail="the catalog records other keys or checksums than meta.json")
+            FixityIssue(
+                key=meta_key,
+                store="catalog",
+                document=document.id,
+                detail="the catalog records other keys or checksums than meta.json",
+            )
         )
 
 

@@ -25,8 +25,8 @@ from schemas.models import ObjectLock, StoredObject
 from storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
-    SHA256_METADATA_KEY,
     LEFTOVER_AGE_SECONDS,
+    SHA256_METADATA_KEY,
     HashingReader,
     Leftover,
     ObjectNotFound,

@@ -14,7 +14,7 @@ when the retention periods are certain.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from schemas.models import LockMode, ObjectLock, Retention
 
@@ -22,11 +22,11 @@ DEFAULT_LOCK_MODE = LockMode.governance
 
 
 def parse_retention(value: str | int | Retention) -> Retention:
-    """"10", 10, "10 năm", "vĩnh viễn", "vinh-vien", "permanent" -> Retention (ValueError otherwise)."""
+    """ "10", 10, "10 năm", "vĩnh viễn", "vinh-vien", "permanent" -> Retention (ValueError otherwise)."""
     return Retention.model_validate(value)
 
 
-def check_lock_mode(mode: "str | LockMode") -> LockMode:
+def check_lock_mode(mode: str | LockMode) -> LockMode:
     return LockMode.parse(mode)
 
 
@@ -46,5 +46,5 @@ def lock_for(
     if retention.permanent:
         return ObjectLock(legal_hold=True)
     # Whole seconds: S3 keeps the date to the second, so what meta.json records is what the server reports.
-    start = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    start = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     return ObjectLock(mode=check_lock_mode(mode), retain_until=add_years(start, retention.years))

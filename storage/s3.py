@@ -20,7 +20,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 import certifi
@@ -31,14 +31,13 @@ from minio.retention import Retention as S3Retention
 from minio.sse import SseS3
 from minio.versioningconfig import ENABLED, SUSPENDED, VersioningConfig
 
-from schemas.failures import InvalidSetting
-from schemas.failures import SohoaFailure
+from schemas.failures import InvalidSetting, SohoaFailure
 from schemas.models import LockMode, ObjectLock, StoredObject
 from storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
-    SHA256_METADATA_KEY,
     LEFTOVER_AGE_SECONDS,
+    SHA256_METADATA_KEY,
     HashingReader,
     Leftover,
     LockUnavailable,
@@ -65,10 +64,14 @@ class EndpointWithCredentials(SohoaFailure):
     (minio's own error would quote the endpoint whole)."""
 
     code = "s3_endpoint_credentials"
-    vi = ("Địa chỉ máy chủ S3 (SOHOA_S3_ENDPOINT) không được chứa tài khoản, mật khẩu; hãy đặt chúng trong "
-          "SOHOA_S3_ACCESS_KEY và SOHOA_S3_SECRET_KEY")
-    en = ("The S3 endpoint (SOHOA_S3_ENDPOINT) must not carry credentials; put them in SOHOA_S3_ACCESS_KEY and "
-          "SOHOA_S3_SECRET_KEY")
+    vi = (
+        "Địa chỉ máy chủ S3 (SOHOA_S3_ENDPOINT) không được chứa tài khoản, mật khẩu; hãy đặt chúng trong "
+        "SOHOA_S3_ACCESS_KEY và SOHOA_S3_SECRET_KEY"
+    )
+    en = (
+        "The S3 endpoint (SOHOA_S3_ENDPOINT) must not carry credentials; put them in SOHOA_S3_ACCESS_KEY and "
+        "SOHOA_S3_SECRET_KEY"
+    )
 
 
 class S3Store(ObjectStore):
@@ -222,7 +225,7 @@ class S3Store(ObjectStore):
     def leftovers(self, older_than: float = LEFTOVER_AGE_SECONDS) -> list[Leftover]:
         """Multipart uploads begun `older_than` seconds ago or more and never completed nor aborted."""
         found = []
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         key_marker = None
         with self._translated_errors("list uploads", ""):
             while True:
@@ -345,7 +348,7 @@ def _lock_from_headers(headers) -> ObjectLock | None:
         except ValueError:
             retain_until = None
         if retain_until is not None and retain_until.tzinfo is None:
-            retain_until = retain_until.replace(tzinfo=timezone.utc)
+            retain_until = retain_until.replace(tzinfo=UTC)
     if retain_until is None and not legal_hold:
         return None
     return ObjectLock(mode=mode.upper() if mode else None, retain_until=retain_until, legal_hold=legal_hold)

@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import sohoa_command
 from PIL import Image, ImageDraw, ImageFont
 
-from conftest import sohoa_command
-from schemas import Document
 from catalog import Catalog
+from schemas import Document
 
 AGENCY = "000.00.00.H33"
 
@@ -85,8 +85,12 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
 
 def watch_env(**settings: str) -> dict[str, str]:
     """Quick settings for tests: files settle in half a second, one OCR process per watcher."""
-    env = {"SOHOA_OCR_WORKERS": "1", "SOHOA_STABLE_SECONDS": "0.5", "SOHOA_RESCAN_SECONDS": "1",
-           "SOHOA_CLAIM_TIMEOUT_SECONDS": "30"}
+    env = {
+        "SOHOA_OCR_WORKERS": "1",
+        "SOHOA_STABLE_SECONDS": "0.5",
+        "SOHOA_RESCAN_SECONDS": "1",
+        "SOHOA_CLAIM_TIMEOUT_SECONDS": "30",
+    }
     env.update(settings)
     return env
 
@@ -99,15 +103,21 @@ class Watcher:
         self._log = log_path.open("w")
         self.process = subprocess.Popen(
             [*sohoa_command(), "watch", str(inbox), *args],
-            stdout=subprocess.DEVNULL, stderr=self._log, env={**os.environ, **env}, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            env={**os.environ, **env},
+            start_new_session=True,
         )
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def wait_log(self, text: str, timeout: float = 60, count: int = 1) -> str:
-        wait_until(lambda: self.log().count(text) >= count or self.process.poll() is not None, timeout,
-                   f"{text!r} in the watcher's log")
+        wait_until(
+            lambda: self.log().count(text) >= count or self.process.poll() is not None,
+            timeout,
+            f"{text!r} in the watcher's log",
+        )
         assert self.log().count(text) >= count, self.log()
         return self.log()
 

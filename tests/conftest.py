@@ -87,9 +87,20 @@ def run_sohoa(*args: str, env: dict | None = None, check: bool = False) -> subpr
 
 # Whole files that start services or run the `sohoa` command in child processes (a second or more each).
 SLOW_FILES = {
-    "test_archive_hostile.py", "test_bad_input.py", "test_classify_cli.py", "test_cli_hostile.py",
-    "test_deployments.py", "test_export.py", "test_inbox_flows.py", "test_inbox_hostile.py", "test_ingest_e2e.py",
-    "test_ocr_cli.py", "test_reindex.py", "test_reindex_flow.py", "test_s3_faults.py", "test_watch.py",
+    "test_archive_hostile.py",
+    "test_bad_input.py",
+    "test_classify_cli.py",
+    "test_cli_hostile.py",
+    "test_deployments.py",
+    "test_export.py",
+    "test_inbox_flows.py",
+    "test_inbox_hostile.py",
+    "test_ingest_e2e.py",
+    "test_ocr_cli.py",
+    "test_reindex.py",
+    "test_reindex_flow.py",
+    "test_s3_faults.py",
+    "test_watch.py",
     "test_watch_concurrency.py",
 }
 PREFECT_FILES = {"test_deployments.py", "test_inbox_flows.py", "test_reindex_flow.py", "test_ingest_e2e.py"}

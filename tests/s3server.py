@@ -170,7 +170,9 @@ class SeaweedServer:
         while time.monotonic() < deadline:
             if self._process is None or self._process.poll() is not None:
                 code = None if self._process is None else self._process.returncode
-                raise RuntimeError(f"weed exited with code {code} while starting; log {self.log_path}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"weed exited with code {code} while starting; log {self.log_path}:\n{self.log_tail()}"
+                )
             try:
                 probe.list_buckets()
                 if not probe.bucket_exists(READY_BUCKET):

@@ -14,12 +14,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from _fixtures import AGENCY, archive_synthetic
 from _pages import MARKERS, write_png
 from conftest import run_sohoa, sohoa_command
-from catalog import Catalog
+
 from archive.reindex import rebuild_catalog
+from catalog import Catalog
 from schemas.settings import get_settings
 from storage import layout, open_store, store_from_settings
 
@@ -94,12 +94,17 @@ def test_two_sohoa_ingest_commands_at_once_on_a_new_archive(sohoa_home, tmp_path
     pages = [write_png(tmp_path / f"{name}.png", name) for name in ("Kilo", "Lima")]
     env = {**os.environ, "SOHOA_OCR_LANG": "eng", "SOHOA_OCR_WORKERS": "1"}
     commands = [
-        subprocess.Popen([*sohoa_command(), "ingest", str(page), "--dossier", dossier, "--agency", AGENCY, "--json"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [*sohoa_command(), "ingest", str(page), "--dossier", dossier, "--agency", AGENCY, "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for page in pages
     ]
     outcomes = [command.communicate(timeout=300) for command in commands]
-    for command, (stdout, stderr) in zip(commands, outcomes):
+    for command, (_stdout, stderr) in zip(commands, outcomes):
         assert command.returncode == 0, stderr
         assert "Traceback" not in stderr and "OperationalError" not in stderr
     keys = [json.loads(stdout)["documents"][0]["keys"]["meta"] for stdout, _ in outcomes]
@@ -212,8 +217,9 @@ def _mount_tiny_filesystem(mount_point: Path) -> None:
     mount_point.mkdir()
     if os.geteuid() != 0:
         pytest.skip("a full disk is reproduced on a tiny tmpfs, which only root may mount")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
 
@@ -257,14 +263,21 @@ def test_verify_on_a_full_disk_is_a_named_failure(sohoa_home, tmp_path, monkeypa
 SECRET = "Pa55-w0rd-S3cret"
 
 
-@pytest.mark.parametrize("variables", [
-    {"SOHOA_STORE_URL": "s3://archive", "SOHOA_S3_ENDPOINT": f"http://ak:{SECRET}@127.0.0.1:9"},
-    {"SOHOA_STORE_URL": "s3://archive", "SOHOA_S3_ENDPOINT": f"ak:{SECRET}@127.0.0.1:9"},
-    {"SOHOA_STORE_URL": "s3://archive", "SOHOA_S3_ENDPOINT": f"http://ak:{SECRET}@127.0.0.1:9",
-     "SOHOA_S3_SECURE": "1"},
-    {"SOHOA_STORE_URL": "s3://archive", "SOHOA_S3_ENDPOINT": f"https://{SECRET}@127.0.0.1:9/"},
-    {"SOHOA_REPLICA_URL": "s3://replica", "SOHOA_REPLICA_S3_ENDPOINT": f"http://ak:pa/{SECRET}@127.0.0.1:9"},
-], ids=["http-userinfo", "bare-userinfo", "http-with-tls", "token", "replica-slash-in-password"])
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"SOHOA_STORE_URL": "s3://archive", "SOHOA_S3_ENDPOINT": f"http://ak:{SECRET}@127.0.0.1:9"},
+        {"SOHOA_STORE_URL": "s3://archive", "SOHOA_S3_ENDPOINT": f"ak:{SECRET}@127.0.0.1:9"},
+        {
+            "SOHOA_STORE_URL": "s3://archive",
+            "SOHOA_S3_ENDPOINT": f"http://ak:{SECRET}@127.0.0.1:9",
+            "SOHOA_S3_SECURE": "1",
+        },
+        {"SOHOA_STORE_URL": "s3://archive", "SOHOA_S3_ENDPOINT": f"https://{SECRET}@127.0.0.1:9/"},
+        {"SOHOA_REPLICA_URL": "s3://replica", "SOHOA_REPLICA_S3_ENDPOINT": f"http://ak:pa/{SECRET}@127.0.0.1:9"},
+    ],
+    ids=["http-userinfo", "bare-userinfo", "http-with-tls", "token", "replica-slash-in-password"],
+)
 def test_credentials_written_into_the_s3_endpoint_never_appear_in_output(sohoa_home, tmp_path, variables):
     page = write_png(tmp_path / "scan.png", "November")
     for command in (["verify", "--json"], ["reindex"], ["ingest", str(page), "--json"]):

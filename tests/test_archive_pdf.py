@@ -16,10 +16,10 @@ from pdf2image import convert_from_path
 from pikepdf import Name, PdfImage
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr.recognize import recognise_page
-from ocr.archive_pdf import _split_png, ArchivePage, build
+from ocr.archive_pdf import ArchivePage, _split_png, build
 from ocr.pdfa import check_pdfa, scan_rules_notes
 from ocr.preprocess import MIN_SKEW_TO_CORRECT, prepare
+from ocr.recognize import recognise_page
 from ocr.triage import triage
 from schemas.text import words as folded_words
 
@@ -50,7 +50,13 @@ TARGET_WORDS = ("harbour", "lighthouse", "copper", "Merchants", "capital", "impo
 
 
 def ocr_page(
-    image: Image.Image, *, number: int, dpi: int, workdir: Path, lang: str = "eng", upscale: float = 1.0,
+    image: Image.Image,
+    *,
+    number: int,
+    dpi: int,
+    workdir: Path,
+    lang: str = "eng",
+    upscale: float = 1.0,
     read_top: float = 1.0,
 ):
     """Prepare and recognise one page as the pipeline does; (ArchivePage, recognised text). `read_top` < 1 has
@@ -75,7 +81,9 @@ def word_boxes(pdf_path: Path, page: int = 1) -> dict[str, list[tuple[float, flo
     """Word -> boxes (x0, y0, x1, y1) in points, y down, as poppler sees the page displayed (after /Rotate)."""
     out = subprocess.run(
         ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf_path), "-"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     boxes: dict[str, list] = {}
     for match in WORD_BOX.finditer(out):
@@ -389,8 +397,9 @@ def test_check_pdfa_finds_what_a_plain_pdf_lacks(tmp_path, jpeg_archive):
     risky = tmp_path / "risky.pdf"
     with pikepdf.new() as pdf:
         page = pdf.add_blank_page()
-        page.add_resource(pikepdf.Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica),
-                          Name.Font, Name.F1)
+        page.add_resource(
+            pikepdf.Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica), Name.Font, Name.F1
+        )
         pdf.Root.OpenAction = pikepdf.Dictionary(S=Name.JavaScript, JS="app.alert('hi')")
         pdf.attachments["note.txt"] = b"attached"
         pdf.save(risky, encryption=pikepdf.Encryption(owner="owner", user=""))
@@ -419,4 +428,3 @@ def test_scan_rule_notes_flag_coarse_and_bilevel_scans(tmp_path, jpeg_archive):
     out = tmp_path / "bilevel.pdf"
     build(triage(bilevel, **LIMITS), [ArchivePage(1, 1654, 2339, 200, 0, 0.0, 1.0, None)], out)
     assert any("1 bit" in note for note in scan_rules_notes(out))
-

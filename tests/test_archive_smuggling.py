@@ -27,19 +27,24 @@ OPTIONS = OcrOptions(lang="eng", detect_orientation=False)
 
 
 def embedded_file(pdf: pikepdf.Pdf, marker: bytes) -> pikepdf.Stream:
-    return pdf.make_indirect(pikepdf.Stream(pdf, b"#!/bin/sh\necho " + marker + b"\n", Type=Name.EmbeddedFile,
-                                            Subtype=Name("/application#2Fx-sh")))
+    return pdf.make_indirect(
+        pikepdf.Stream(
+            pdf, b"#!/bin/sh\necho " + marker + b"\n", Type=Name.EmbeddedFile, Subtype=Name("/application#2Fx-sh")
+        )
+    )
 
 
 def launch(pdf: pikepdf.Pdf) -> pikepdf.Object:
     command = pikepdf.String(b"cmd.exe /c echo " + LAUNCH_MARKER)
-    return pdf.make_indirect(Dictionary(Type=Name.Action, S=Name.Launch, F=command,
-                                        Win=Dictionary(F=pikepdf.String("cmd.exe"), P=command)))
+    return pdf.make_indirect(
+        Dictionary(Type=Name.Action, S=Name.Launch, F=command, Win=Dictionary(F=pikepdf.String("cmd.exe"), P=command))
+    )
 
 
 def javascript(pdf: pikepdf.Pdf) -> pikepdf.Object:
-    return pdf.make_indirect(Dictionary(Type=Name.Action, S=Name.JavaScript,
-                                        JS=pikepdf.String(b"app.alert('" + JS_MARKER + b"')")))
+    return pdf.make_indirect(
+        Dictionary(Type=Name.Action, S=Name.JavaScript, JS=pikepdf.String(b"app.alert('" + JS_MARKER + b"')"))
+    )
 
 
 def smuggle(pdf: pikepdf.Pdf) -> None:
@@ -81,14 +86,16 @@ def smuggled_traces(path: Path) -> list[str]:
                 continue
             for text in texts:
                 found += [f"obj {obj.objgen}: {marker.decode()}" for marker in MARKERS if marker in text]
-                found += [f"obj {obj.objgen}: {name.decode()}" for name in FORBIDDEN_NAMES
-                          if name + b" " in text or name + b"/" in text or name + b">" in text or text.endswith(name)]
+                found += [
+                    f"obj {obj.objgen}: {name.decode()}"
+                    for name in FORBIDDEN_NAMES
+                    if name + b" " in text or name + b"/" in text or name + b">" in text or text.endswith(name)
+                ]
     return found
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True,
-                          timeout=60).stdout
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
 
 
 def test_payload_hidden_in_a_scanned_pages_resources_is_not_archived(tmp_path):
@@ -120,10 +127,15 @@ def test_payload_hidden_in_a_scanned_pages_resources_is_not_archived(tmp_path):
 def test_payload_hidden_under_a_born_digital_pages_fonts_and_forms_is_not_archived(tmp_path):
     """A page that carries its own text keeps it (no OCR): its fonts and drawing stay, the payloads hung on
     them (a font's made-up key, a form's resources, a pattern, the content stream's dictionary) do not."""
-    lines = [["Quyết", "định", "về", "việc", "cho", "phép", "chuyển", "mục", "đích"],
-             ["sử", "dụng", "đất", "của", "hộ", "gia", "đình", "tại", "xã"]]
-    words = [Word(text=text, confidence=100, box=(100 + 130 * index, 200 + 80 * row, 120, 40), line=row)
-             for row, line in enumerate(lines) for index, text in enumerate(line)]
+    lines = [
+        ["Quyết", "định", "về", "việc", "cho", "phép", "chuyển", "mục", "đích"],
+        ["sử", "dụng", "đất", "của", "hộ", "gia", "đình", "tại", "xã"],
+    ]
+    words = [
+        Word(text=text, confidence=100, box=(100 + 130 * index, 200 + 80 * row, 120, 40), line=row)
+        for row, line in enumerate(lines)
+        for index, text in enumerate(line)
+    ]
     source = tmp_path / "born-digital.pdf"
     source.write_bytes(text_only_page(words, width_px=1654, height_px=2339, dpi=200))
     with pikepdf.open(source, allow_overwriting_input=True) as pdf:
@@ -132,14 +144,32 @@ def test_payload_hidden_under_a_born_digital_pages_fonts_and_forms_is_not_archiv
         font.Payload = embedded_file(pdf, FILE_MARKER)
         font.DescendantFonts[0].FontDescriptor.Extra = Dictionary(A=launch(pdf))
         page.obj.Contents.Payload = javascript(pdf)
-        inner = pikepdf.Stream(pdf, b"q /Inner Do Q\n", Type=Name.XObject, Subtype=Name.Form,
-                               BBox=Array([0, 0, 10, 10]), Resources=Dictionary(
-                                   XObject=Dictionary(Inner=embedded_file(pdf, FILE_MARKER)), Smuggle=launch(pdf)),
-                               AA=Dictionary(O=javascript(pdf)))
+        inner = pikepdf.Stream(
+            pdf,
+            b"q /Inner Do Q\n",
+            Type=Name.XObject,
+            Subtype=Name.Form,
+            BBox=Array([0, 0, 10, 10]),
+            Resources=Dictionary(XObject=Dictionary(Inner=embedded_file(pdf, FILE_MARKER)), Smuggle=launch(pdf)),
+            AA=Dictionary(O=javascript(pdf)),
+        )
         page.obj.Resources.XObject = Dictionary(Frame=pdf.make_indirect(inner))
-        page.obj.Resources.Pattern = Dictionary(P0=pdf.make_indirect(pikepdf.Stream(
-            pdf, b"0 0 1 1 re f\n", PatternType=1, PaintType=1, TilingType=1, BBox=Array([0, 0, 1, 1]), XStep=1,
-            YStep=1, Resources=Dictionary(), Payload=pikepdf.String(OTHER_MARKER))))
+        page.obj.Resources.Pattern = Dictionary(
+            P0=pdf.make_indirect(
+                pikepdf.Stream(
+                    pdf,
+                    b"0 0 1 1 re f\n",
+                    PatternType=1,
+                    PaintType=1,
+                    TilingType=1,
+                    BBox=Array([0, 0, 1, 1]),
+                    XStep=1,
+                    YStep=1,
+                    Resources=Dictionary(),
+                    Payload=pikepdf.String(OTHER_MARKER),
+                )
+            )
+        )
         page.contents_add(pdf.make_stream(b"q /Frame Do Q\n"))
         smuggle(pdf)
         page.obj.Resources.ExtGState.GS1 = Dictionary(D=Array([Array([3, launch(pdf)]), 0]))  # inside an array

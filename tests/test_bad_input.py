@@ -4,7 +4,6 @@ import json
 import shutil
 
 import pikepdf
-
 from conftest import PLUGINS, REAL_TESSERACT, run_sohoa
 
 
@@ -54,8 +53,9 @@ def _one_page(sample_dossier, tmp_path):
 def test_tesseract_timeout_is_a_named_failure(sample_dossier, tmp_path, sohoa_home):
     page = _one_page(sample_dossier, tmp_path)
     # The real program (not the replaying stand-in, which answers a page it has seen in no time).
-    completed = run_sohoa("ingest", str(page), "--json",
-                          env={"SOHOA_TESSERACT_TIMEOUT": "0.05", "SOHOA_TESSERACT_CMD": REAL_TESSERACT})
+    completed = run_sohoa(
+        "ingest", str(page), "--json", env={"SOHOA_TESSERACT_TIMEOUT": "0.05", "SOHOA_TESSERACT_CMD": REAL_TESSERACT}
+    )
     (report,) = json.loads(completed.stdout)["documents"]
     assert report["status"] == "quarantined"
     assert report["error"].startswith("ocr_timeout:")
@@ -65,21 +65,22 @@ def test_tesseract_timeout_is_a_named_failure(sample_dossier, tmp_path, sohoa_ho
 def test_tesseract_crash_is_a_named_failure(sample_dossier, tmp_path, sohoa_home):
     page = _one_page(sample_dossier, tmp_path)
     # A language Tesseract has no model for makes it exit with an error, as a crash would.
-    completed = run_sohoa("ingest", str(page), "--json",
-                          env={"SOHOA_OCR_LANG": "xyz", "SOHOA_TESSERACT_CMD": REAL_TESSERACT})
+    completed = run_sohoa(
+        "ingest", str(page), "--json", env={"SOHOA_OCR_LANG": "xyz", "SOHOA_TESSERACT_CMD": REAL_TESSERACT}
+    )
     (report,) = json.loads(completed.stdout)["documents"]
     assert report["status"] == "quarantined"
     assert report["error"].startswith("ocr_crashed:")
 
 
-def test_a_tesseract_killed_by_a_signal_is_a_named_failure_and_the_batch_goes_on(sample_dossier, tmp_path,
-                                                                                    sohoa_home):
+def test_a_tesseract_killed_by_a_signal_is_a_named_failure_and_the_batch_goes_on(sample_dossier, tmp_path, sohoa_home):
     """A fault injected through the real interface: a Tesseract that segfaults on every page."""
     page = _one_page(sample_dossier, tmp_path)
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
-    completed = run_sohoa("ingest", str(page), str(empty), "--json",
-                          env={"SOHOA_TESSERACT_CMD": str(PLUGINS / "tesseract_crash.py")})
+    completed = run_sohoa(
+        "ingest", str(page), str(empty), "--json", env={"SOHOA_TESSERACT_CMD": str(PLUGINS / "tesseract_crash.py")}
+    )
     reports = json.loads(completed.stdout)["documents"]
     assert [report["status"] for report in reports] == ["quarantined", "quarantined"]
     assert [report["failure"]["code"] for report in reports] == ["ocr_crashed", "empty_file"]

@@ -8,51 +8,67 @@ import random
 
 import pytest
 
-from classify import classify_text
-from archive.labels import label_document
 from archive.classifier import LATEST_KEY, load_latest
+from archive.labels import label_document
 from archive.retrain import retrain
-from schemas import Document, DocType
 from catalog import Catalog
+from classify import classify_text
+from schemas import DocType, Document
 from schemas.settings import get_settings
 from storage import layout, store_from_settings
 from storage.archive import put_meta
 
-HEADER = ("UBND TỈNH HẬU GIANG CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
-          "TRUNG TÂM PHỤC VỤ Độc lập - Tự do - Hạnh phúc\nHÀNH CHÍNH CÔNG Vị Thanh, ngày {day} tháng 6 năm 2023\n")
+HEADER = (
+    "UBND TỈNH HẬU GIANG CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "TRUNG TÂM PHỤC VỤ Độc lập - Tự do - Hạnh phúc\nHÀNH CHÍNH CÔNG Vị Thanh, ngày {day} tháng 6 năm 2023\n"
+)
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Võ Văn Em", "Huỳnh Thị Phượng"]
 PROCEDURES = ["cấp giấy phép xây dựng", "đăng ký khai sinh", "chứng thực bản sao", "đăng ký hộ kinh doanh"]
 
 
 def appointment_slip(rng: random.Random) -> str:
     """A form the title rules do not know ("PHIẾU HẸN TRẢ KẾT QUẢ"): the rules say khac."""
-    return (HEADER.format(day=rng.randint(10, 28)) + "PHIẾU HẸN TRẢ KẾT QUẢ\n"
-            f"Bộ phận Một cửa đã nhận hồ sơ của ông/bà {rng.choice(NAMES)}\n"
-            f"Thủ tục: {rng.choice(PROCEDURES)}\nThành phần hồ sơ gồm: đơn đề nghị, bản sao giấy tờ tùy thân\n"
-            f"Ngày hẹn trả kết quả: {rng.randint(1, 28)}/7/2023 tại Bộ phận tiếp nhận và trả kết quả.\n"
-            "Người nhận hồ sơ ký và ghi rõ họ tên. Mang theo phiếu hẹn khi đến nhận kết quả.\n")
+    return (
+        HEADER.format(day=rng.randint(10, 28)) + "PHIẾU HẸN TRẢ KẾT QUẢ\n"
+        f"Bộ phận Một cửa đã nhận hồ sơ của ông/bà {rng.choice(NAMES)}\n"
+        f"Thủ tục: {rng.choice(PROCEDURES)}\nThành phần hồ sơ gồm: đơn đề nghị, bản sao giấy tờ tùy thân\n"
+        f"Ngày hẹn trả kết quả: {rng.randint(1, 28)}/7/2023 tại Bộ phận tiếp nhận và trả kết quả.\n"
+        "Người nhận hồ sơ ký và ghi rõ họ tên. Mang theo phiếu hẹn khi đến nhận kết quả.\n"
+    )
 
 
 def decision(rng: random.Random) -> str:
-    return ("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nTỈNH HẬU GIANG Độc lập - Tự do - Hạnh phúc\n"
-            f"Số: {rng.randint(10, 900)}/QĐ-UBND Vị Thanh, ngày 5 tháng 8 năm 2023\nQUYẾT ĐỊNH\n"
-            f"Về việc giao đất cho hộ gia đình {rng.choice(NAMES)}\nỦY BAN NHÂN DÂN TỈNH HẬU GIANG\n"
-            "Căn cứ Luật Tổ chức chính quyền địa phương; Căn cứ Luật Đất đai;\nQUYẾT ĐỊNH:\n"
-            "Điều 1. Giao đất ở tại đô thị. Điều 2. Chánh Văn phòng chịu trách nhiệm thi hành Quyết định này.\n")
+    return (
+        "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nTỈNH HẬU GIANG Độc lập - Tự do - Hạnh phúc\n"
+        f"Số: {rng.randint(10, 900)}/QĐ-UBND Vị Thanh, ngày 5 tháng 8 năm 2023\nQUYẾT ĐỊNH\n"
+        f"Về việc giao đất cho hộ gia đình {rng.choice(NAMES)}\nỦY BAN NHÂN DÂN TỈNH HẬU GIANG\n"
+        "Căn cứ Luật Tổ chức chính quyền địa phương; Căn cứ Luật Đất đai;\nQUYẾT ĐỊNH:\n"
+        "Điều 1. Giao đất ở tại đô thị. Điều 2. Chánh Văn phòng chịu trách nhiệm thi hành Quyết định này.\n"
+    )
 
 
 def letter(rng: random.Random) -> str:
-    return ("SỞ NỘI VỤ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
-            f"Số: {rng.randint(10, 900)}/SNV-VP Vị Thanh, ngày 3 tháng 4 năm 2023\n"
-            "V/v báo cáo tình hình giải quyết hồ sơ\nKính gửi: Ủy ban nhân dân các huyện\n"
-            f"Sở Nội vụ đề nghị các đơn vị báo cáo số liệu quý {rng.randint(1, 4)} trước ngày 15.\n")
+    return (
+        "SỞ NỘI VỤ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+        f"Số: {rng.randint(10, 900)}/SNV-VP Vị Thanh, ngày 3 tháng 4 năm 2023\n"
+        "V/v báo cáo tình hình giải quyết hồ sơ\nKính gửi: Ủy ban nhân dân các huyện\n"
+        f"Sở Nội vụ đề nghị các đơn vị báo cáo số liệu quý {rng.randint(1, 4)} trước ngày 15.\n"
+    )
 
 
 def archive_text(catalog: Catalog, store, number: int, text: str, doc_type: DocType) -> Document:
     """A document as ingest leaves it (meta.json in the store, a row and its page in the catalog), via the
     real store and Catalog APIs, with the type the rules gave."""
-    document = Document(id=f"doc{number:04d}", dossier="000.00.00.H33-230607-0001", agency="000.00.00.H33",
-                        source=f"scan{number}.jpg", sha256=f"{number:064x}", size=1, pages=1, ordinal=number)
+    document = Document(
+        id=f"doc{number:04d}",
+        dossier="000.00.00.H33-230607-0001",
+        agency="000.00.00.H33",
+        source=f"scan{number}.jpg",
+        sha256=f"{number:064x}",
+        size=1,
+        pages=1,
+        ordinal=number,
+    )
     document.classification = classify_text(text)
     assert document.doc_type is doc_type
     keys = layout.object_keys(document, "jpg")
@@ -105,8 +121,11 @@ def test_a_correction_teaches_the_model(archive):
     from schemas import OcrResult, Page
 
     with Archive.open() as archive:
-        staged = CLASSIFY.fn(OcrResult(pages=[Page(number=1, blank=True), Page(number=2, text=new_slip)]),
-                             archive.classifier_model(), archive.settings.classify_threshold)
+        staged = CLASSIFY.fn(
+            OcrResult(pages=[Page(number=1, blank=True), Page(number=2, text=new_slip)]),
+            archive.classifier_model(),
+            archive.settings.classify_threshold,
+        )
     assert staged.doc_type is DocType.giay_tiep_nhan and staged.method.startswith("model:")
     # What the rules know still stands with the model: a decision stays a decision.
     assert classify_text(decision(random.Random(7)), model).doc_type is DocType.quyet_dinh
@@ -124,8 +143,10 @@ def test_a_correction_teaches_the_model(archive):
 
 
 GIBBERISH = "xq zvv kkj pwq\nrtt mnb qqq wzx lkj\n;;; ,,, ||| ~~~ 3j4k5 l2k3j\nasdf qwer zxcv"
-ENGLISH = ("MEMORANDUM OF UNDERSTANDING\nThis agreement is made between the parties named below.\n"
-           "The parties agree to cooperate on the development of digital public services.\n")
+ENGLISH = (
+    "MEMORANDUM OF UNDERSTANDING\nThis agreement is made between the parties named below.\n"
+    "The parties agree to cooperate on the development of digital public services.\n"
+)
 
 
 @pytest.mark.parametrize("text", [GIBBERISH, "", ENGLISH], ids=["gibberish", "blank", "english"])
@@ -133,11 +154,13 @@ def test_pages_that_are_no_document_stay_khac(archive, text):
     catalog, store = archive
     rng = random.Random(3)
     for n in range(1, 4):
-        label_document(catalog, store, archive_text(catalog, store, n, decision(rng), DocType.quyet_dinh).id,
-                       DocType.quyet_dinh)
+        label_document(
+            catalog, store, archive_text(catalog, store, n, decision(rng), DocType.quyet_dinh).id, DocType.quyet_dinh
+        )
     for n in range(4, 7):
-        label_document(catalog, store, archive_text(catalog, store, n, letter(rng), DocType.cong_van).id,
-                       DocType.cong_van)
+        label_document(
+            catalog, store, archive_text(catalog, store, n, letter(rng), DocType.cong_van).id, DocType.cong_van
+        )
     assert retrain()["status"] == "trained"
     model = load_latest(store)
     for used in (None, model):

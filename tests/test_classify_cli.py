@@ -6,12 +6,21 @@ from __future__ import annotations
 import json
 
 from conftest import SAMPLE_DOSSIER, run_sohoa
+
 from catalog import Catalog
 from schemas.settings import get_settings
 from storage import store_from_settings
 
-METADATA_FIELDS = {"number", "notation", "issued_date", "issuer", "subject", "dossier_code", "procedure_code",
-                   "citizen_ids"}
+METADATA_FIELDS = {
+    "number",
+    "notation",
+    "issued_date",
+    "issuer",
+    "subject",
+    "dossier_code",
+    "procedure_code",
+    "citizen_ids",
+}
 
 
 def _decision(sample_dossier):
@@ -34,8 +43,9 @@ def test_classify_prints_type_and_metadata(sample_dossier, sohoa_home):
 
 def test_ingest_keeps_the_metadata_and_label_corrects_the_type(sample_dossier, sohoa_home):
     scan = _decision(sample_dossier)
-    ingested = run_sohoa("ingest", str(scan.path), "--dossier", SAMPLE_DOSSIER, "--agency", "000.00.00.H33",
-                         "--json", check=True)
+    ingested = run_sohoa(
+        "ingest", str(scan.path), "--dossier", SAMPLE_DOSSIER, "--agency", "000.00.00.H33", "--json", check=True
+    )
     report = json.loads(ingested.stdout)["documents"][0]
     store = store_from_settings(get_settings())
     meta = json.loads(store.get_bytes(report["keys"]["meta"]))
@@ -80,7 +90,10 @@ def test_one_stop_shop_form_issuer_from_the_left_column_and_its_dossier_code(sam
     assert issuer.startswith("TRUNG TÂM PHỤC VỤ")
     assert not any(other in issuer.upper() for other in ("UBND", "TỈNH", "VỊ THANH", "ĐỘC LẬP", "CỘNG HÒA"))
     # On a clean scan of the same form, the whole issuer, exactly.
-    clean = next(document for document in render_dossier(tmp_path, dpi=200, degrade=False)
-                 if document.doc_type == "giay_tiep_nhan")
+    clean = next(
+        document
+        for document in render_dossier(tmp_path, dpi=200, degrade=False)
+        if document.doc_type == "giay_tiep_nhan"
+    )
     printed = json.loads(run_sohoa("classify", str(clean.path), "--json", check=True).stdout)
     assert printed["metadata"]["issuer"] == "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"

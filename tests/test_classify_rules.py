@@ -5,7 +5,10 @@ import pytest
 from classify import classify_text
 from schemas import DocType
 
-HEADER = "ỦY BAN NHÂN DÂN\nTỈNH HẬU GIANG\nSố: 125/QĐ-UBND\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+HEADER = (
+    "ỦY BAN NHÂN DÂN\nTỈNH HẬU GIANG\nSố: 125/QĐ-UBND\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "Độc lập - Tự do - Hạnh phúc\n"
+)
 
 
 @pytest.mark.parametrize(

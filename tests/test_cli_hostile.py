@@ -13,9 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
-
 from conftest import sohoa_command
+from PIL import Image, ImageDraw, ImageFont
 
 AGENCY = "000.00.00.H33"
 DOSSIER = "000.00.00.H33-230607-0001"
@@ -32,8 +31,9 @@ def workdir(tmp_path, monkeypatch) -> Path:
 
 
 def sohoa(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    completed = subprocess.run([*sohoa_command(), *args], cwd=workdir, capture_output=True, text=True,
-                               env=dict(os.environ), timeout=300)
+    completed = subprocess.run(
+        [*sohoa_command(), *args], cwd=workdir, capture_output=True, text=True, env=dict(os.environ), timeout=300
+    )
     assert "Traceback" not in completed.stderr, completed.stderr
     return completed
 
@@ -51,8 +51,9 @@ def refused(completed: subprocess.CompletedProcess, code: str) -> dict:
 def make_scan(path: Path) -> Path:
     """A small one-page scan with a line of print (OCR of it takes a second or two)."""
     image = Image.new("L", (1200, 400), 255)
-    ImageDraw.Draw(image).text((60, 120), "QUYET DINH ve viec cap giay phep", fill=0,
-                               font=ImageFont.load_default(size=48))
+    ImageDraw.Draw(image).text(
+        (60, 120), "QUYET DINH ve viec cap giay phep", fill=0, font=ImageFont.load_default(size=48)
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, dpi=(200, 200))
     return path
@@ -196,14 +197,15 @@ def test_dossier_code_rules_shared_by_the_cli_and_the_api(value, accepted):
 @pytest.fixture
 def exportable(workdir) -> str:
     """A dossier with one document in the catalog (recorded directly: no OCR needed to export it)."""
-    from schemas import Document
     from catalog import Catalog
+    from schemas import Document
     from schemas.settings import get_settings
 
     catalog = Catalog.from_settings(get_settings())
     try:
-        document = Document(id="d1", dossier=DOSSIER, agency=AGENCY, source="1.jpg", sha256="1" * 64, size=1,
-                            pages=1, ordinal=1)
+        document = Document(
+            id="d1", dossier=DOSSIER, agency=AGENCY, source="1.jpg", sha256="1" * 64, size=1, pages=1, ordinal=1
+        )
         catalog.record(document, {}, ["QUYẾT ĐỊNH về việc cấp giấy phép xây dựng"])
     finally:
         catalog.close()
@@ -215,8 +217,9 @@ def test_export_does_not_overwrite_an_existing_file_without_force(workdir, expor
     """`export --out` silently overwrote whatever was there (a copy of catalog.db)."""
     target = workdir / "catalog-copy.db"
     target.write_bytes(b"SQLite format 3\x00 a copy someone keeps")
-    failure = refused(sohoa(workdir, "export", exportable, "--format", fmt, "--out", str(target), "--json"),
-                      "export_target_exists")
+    failure = refused(
+        sohoa(workdir, "export", exportable, "--format", fmt, "--out", str(target), "--json"), "export_target_exists"
+    )
     assert "--force" in failure["en"]
     assert target.read_bytes() == b"SQLite format 3\x00 a copy someone keeps"
 
@@ -231,15 +234,15 @@ def test_export_never_writes_into_the_archive_or_through_a_link(workdir, exporta
     catalog = workdir / "sohoa-data" / "catalog.db"
     before = catalog.read_bytes()
     for target in (catalog, workdir / "sohoa-data" / "muc-luc.json", workdir / "sohoa-data" / "store" / "x.json"):
-        refused(sohoa(workdir, "export", exportable, "--out", str(target), "--force", "--json"),
-                "path_inside_archive")
+        refused(sohoa(workdir, "export", exportable, "--out", str(target), "--force", "--json"), "path_inside_archive")
     assert catalog.read_bytes() == before
 
     elsewhere = workdir / "elsewhere"
     elsewhere.mkdir()
     (workdir / "link").symlink_to(elsewhere)
-    refused(sohoa(workdir, "export", exportable, "--out", str(workdir / "link" / "out.json"), "--json"),
-            "symlink_in_path")
+    refused(
+        sohoa(workdir, "export", exportable, "--out", str(workdir / "link" / "out.json"), "--json"), "symlink_in_path"
+    )
     (workdir / "out.json").symlink_to(workdir / "victim.txt")
     refused(sohoa(workdir, "export", exportable, "--out", "out.json", "--force", "--json"), "symlink_in_path")
     assert list(elsewhere.iterdir()) == [] and not (workdir / "victim.txt").exists()
@@ -248,8 +251,9 @@ def test_export_never_writes_into_the_archive_or_through_a_link(workdir, exporta
 @pytest.mark.parametrize("value", ["mãi mãi", "sometimes", "0"])
 def test_a_bad_maintenance_value_says_what_is_expected(workdir, exportable, value):
     """`dossier set --maintenance` with a value it cannot read printed a pydantic validation error."""
-    failure = refused(sohoa(workdir, "dossier", "set", exportable, "--maintenance", value, "--json"),
-                      "invalid_maintenance")
+    failure = refused(
+        sohoa(workdir, "dossier", "set", exportable, "--maintenance", value, "--json"), "invalid_maintenance"
+    )
     assert "Vĩnh viễn" in failure["vi"] and "number of years" in failure["en"]
     refused(sohoa(workdir, "dossier", "set", exportable, "--start-date", "07/06/2023", "--json"), "invalid_date")
     assert stored_files(workdir) == []  # no dossier.json written

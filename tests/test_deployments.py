@@ -23,7 +23,6 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-
 from _fixtures import AGENCY, archive_synthetic, sample_folder
 from conftest import SAMPLE_DOSSIER
 
@@ -42,8 +41,11 @@ def _free_port() -> int:
 
 def _clean_environment() -> dict[str, str]:
     """This process's environment without any Prefect or sohoa setting (the tests set their own)."""
-    return {name: value for name, value in os.environ.items()
-            if not name.startswith(("PREFECT_", "SOHOA_")) and name != "PWD"}
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PREFECT_", "SOHOA_")) and name != "PWD"
+    }
 
 
 class Process:
@@ -53,8 +55,15 @@ class Process:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
-        self.popen = subprocess.Popen(command, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        self.popen = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def log_tail(self, lines: int = 60) -> str:
         self._log.flush()
@@ -103,8 +112,15 @@ class Server:
 
 
 def _prefect(server: Server, *args: str, cwd: Path = REPO, timeout: float = 300) -> subprocess.CompletedProcess:
-    completed = subprocess.run([str(PREFECT), *args], env={**server.env, "PWD": str(cwd)}, cwd=cwd,
-                               capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    completed = subprocess.run(
+        [str(PREFECT), *args],
+        env={**server.env, "PWD": str(cwd)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     assert completed.returncode == 0, f"prefect {' '.join(args)}:\n{completed.stdout}\n{completed.stderr}"
     return completed
 
@@ -125,8 +141,13 @@ def prefect_server(tmp_path_factory):
         "PREFECT_CLI_PROMPT": "false",
         "PREFECT_LOGGING_LEVEL": "INFO",
     }
-    server = Process("prefect-server", [str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port),
-                                        "--no-ui", "--analytics-off"], env, home, cwd=home)
+    server = Process(
+        "prefect-server",
+        [str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui", "--analytics-off"],
+        env,
+        home,
+        cwd=home,
+    )
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
@@ -162,10 +183,19 @@ def shared_home(tmp_path_factory) -> dict[str, str]:
 def worker(prefect_server, deployed, shared_home, tmp_path_factory):
     """`prefect worker start --pool sohoa`, polling every second, running flows with the shared SOHOA_HOME."""
     workdir = tmp_path_factory.mktemp("worker")
-    env = {**prefect_server.env, **shared_home, "PREFECT_WORKER_QUERY_SECONDS": "1",
-           "PREFECT_WORKER_PREFETCH_SECONDS": "1"}
-    process = Process("prefect-worker", [str(PREFECT), "worker", "start", "--pool", POOL, "--name", "test-worker"],
-                      env, workdir, cwd=workdir)
+    env = {
+        **prefect_server.env,
+        **shared_home,
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+    }
+    process = Process(
+        "prefect-worker",
+        [str(PREFECT), "worker", "start", "--pool", POOL, "--name", "test-worker"],
+        env,
+        workdir,
+        cwd=workdir,
+    )
     try:
         yield process
     finally:
@@ -201,17 +231,26 @@ def test_every_entrypoint_loads_the_way_a_worker_loads_it():
     # A worker loads `flows/x.py:flow` as a script, with flows/ first on sys.path: a module there named like a
     # package (flows/inbox.py and the inbox package) would hide it, and the run would crash before starting.
     entrypoints = [deployment["entrypoint"] for deployment in _deployments_in_yaml().values()]
-    script = ("import sys\nfrom prefect.flows import load_flow_from_entrypoint\n"
-              "for entrypoint in sys.argv[1:]:\n    load_flow_from_entrypoint(entrypoint, use_placeholder_flow=False)\n")
-    loaded = subprocess.run([sys.executable, "-c", script, *entrypoints], cwd=REPO, capture_output=True, text=True,
-                            timeout=300)
+    script = (
+        "import sys\nfrom prefect.flows import load_flow_from_entrypoint\n"
+        "for entrypoint in sys.argv[1:]:\n    load_flow_from_entrypoint(entrypoint, use_placeholder_flow=False)\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script, *entrypoints], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
 
 
 def test_prefect_yaml_asks_for_what_issue_6_needs():
     deployments = _deployments_in_yaml()
-    assert set(deployments) >= {"ingest", "ingest-inbox", "nightly-backlog", "fixity-audit", "retrain-classifier",
-                                "reindex"}
+    assert set(deployments) >= {
+        "ingest",
+        "ingest-inbox",
+        "nightly-backlog",
+        "fixity-audit",
+        "retrain-classifier",
+        "reindex",
+    }
     assert deployments["ingest-inbox"]["entrypoint"] == "flows/inbox_sweep.py:ingest_inbox"
     assert deployments["ingest-inbox"]["schedules"] == [{"interval": 300, "timezone": "Asia/Ho_Chi_Minh"}]
     assert deployments["nightly-backlog"]["entrypoint"] == "flows/inbox_sweep.py:nightly_backlog"
@@ -232,8 +271,12 @@ def _schedules(deployment) -> list[tuple]:
     return found
 
 
-FLOW_NAMES = {"ingest": "ingest-dossier", "fixity-audit": "fixity-audit", "retrain-classifier": "retrain-classifier",
-              "reindex": "reindex"}
+FLOW_NAMES = {
+    "ingest": "ingest-dossier",
+    "fixity-audit": "fixity-audit",
+    "retrain-classifier": "retrain-classifier",
+    "reindex": "reindex",
+}
 
 
 def test_prefect_deploy_all_creates_every_deployment_with_its_schedule(prefect_server, deployed):
@@ -254,7 +297,8 @@ def test_prefect_deploy_all_creates_every_deployment_with_its_schedule(prefect_s
         assert deployment.work_pool_name == POOL, name
         # The code runs from this checkout on the worker's machine.
         assert deployment.pull_steps == [
-            {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}], name
+            {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}
+        ], name
         assert deployment.job_variables == config["work_pool"].get("job_variables", {}), name
         assert _schedules(deployment) == [
             (schedule.get("interval", schedule.get("cron")), schedule["timezone"], True)
@@ -275,15 +319,17 @@ def test_prefect_deploy_all_creates_every_deployment_with_its_schedule(prefect_s
     assert found["ingest-inbox"].global_concurrency_limit.limit == 1
     assert found["ingest-inbox"].concurrency_options.collision_strategy.value == "CANCEL_NEW"
     # The ingest deployment persists its reports (JSON), never task results: flows/dispatch.py reads them.
-    assert found["ingest"].job_variables["env"] == {"PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
-                                                    "PREFECT_TASKS_DEFAULT_PERSIST_RESULT": "false",
-                                                    "PREFECT_RESULTS_DEFAULT_SERIALIZER": "json"}
+    assert found["ingest"].job_variables["env"] == {
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+        "PREFECT_TASKS_DEFAULT_PERSIST_RESULT": "false",
+        "PREFECT_RESULTS_DEFAULT_SERIALIZER": "json",
+    }
     assert "paths" in found["ingest"].parameter_openapi_schema["required"]
 
 
 def test_a_dossier_ingested_through_the_deployment_on_a_worker(sample_dossier, tmp_path, worker, through_prefect):
-    from flows.dispatch import run_ingest
     from catalog import Catalog
+    from flows.dispatch import run_ingest
     from schemas.settings import get_settings
 
     folder = sample_folder(sample_dossier, tmp_path, ("001-quyet-dinh.jpg",))
@@ -293,7 +339,9 @@ def test_a_dossier_ingested_through_the_deployment_on_a_worker(sample_dossier, t
     took = time.monotonic() - started
 
     assert [(report.source, report.status.value) for report in reports] == [
-        (str(folder / "001-quyet-dinh.jpg"), "archived"), (str(folder / "009-trang-trong.pdf"), "quarantined")]
+        (str(folder / "001-quyet-dinh.jpg"), "archived"),
+        (str(folder / "009-trang-trong.pdf"), "quarantined"),
+    ]
     archived, empty = reports
     # The worker's own reports came back: the named reason of the quarantined file is the worker's triage.
     assert empty.error.startswith("empty_file:"), empty.error
@@ -321,8 +369,7 @@ def test_a_dossier_ingested_through_the_deployment_on_a_worker(sample_dossier, t
     print(f"ingest through the deployment: {took:.1f} s")
 
 
-def test_the_reindex_deployment_restores_the_catalog_on_the_worker(prefect_server, worker, through_prefect,
-                                                                   tmp_path):
+def test_the_reindex_deployment_restores_the_catalog_on_the_worker(prefect_server, worker, through_prefect, tmp_path):
     from catalog import Catalog
     from schemas.settings import get_settings
 
@@ -361,8 +408,9 @@ def _archived_and_empty(tmp_path, dossier: str, seed: int) -> tuple[Path, Path, 
     from schemas.settings import get_settings
     from storage import store_from_settings
 
-    archived = archive_synthetic(store_from_settings(get_settings()), tmp_path / "scans", _tiny_jpeg(seed),
-                                 dossier=dossier, retention=None)
+    archived = archive_synthetic(
+        store_from_settings(get_settings()), tmp_path / "scans", _tiny_jpeg(seed), dossier=dossier, retention=None
+    )
     catalog = Catalog.from_settings(get_settings())
     try:
         catalog.record(archived.document, archived.keys, ["trang"])
@@ -410,8 +458,11 @@ def _cancel_when_queued(server: Server, name: str, deadline: float, errors: list
 # A run that failed or crashed whole is not the file's fault (retryable: the watcher gives the file back to the
 # inbox); a cancelled run, or a completed one that did not archive the file, quarantines it for a person.
 OUTCOMES = {
-    "completed-without-result": ({"env": {"PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false"}}, "ingest_result_missing",
-                                 False),
+    "completed-without-result": (
+        {"env": {"PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false"}},
+        "ingest_result_missing",
+        False,
+    ),
     "failed": ({"env": {"SOHOA_CLASSIFY_THRESHOLD": "7"}}, "ingest_run_failed", True),
     "crashed": ({"command": "false"}, "ingest_run_crashed", True),
     "cancelled": (None, "ingest_run_cancelled", False),
@@ -419,8 +470,9 @@ OUTCOMES = {
 
 
 @pytest.mark.parametrize("outcome", list(OUTCOMES))
-def test_when_the_reports_do_not_come_back_the_catalog_tells(outcome, tmp_path, prefect_server, worker,
-                                                            through_prefect):
+def test_when_the_reports_do_not_come_back_the_catalog_tells(
+    outcome, tmp_path, prefect_server, worker, through_prefect
+):
     from flows import dispatch
     from flows.dispatch import _through_deployment
     from schemas.settings import get_settings
@@ -432,12 +484,20 @@ def test_when_the_reports_do_not_come_back_the_catalog_tells(outcome, tmp_path, 
     canceller = None
     if outcome == "cancelled":
         _set_pool_paused(True)
-        canceller = threading.Thread(target=_cancel_when_queued, daemon=True,
-                                     args=(prefect_server, f"ingest {dossier}", time.monotonic() + 60, errors))
+        canceller = threading.Thread(
+            target=_cancel_when_queued,
+            daemon=True,
+            args=(prefect_server, f"ingest {dossier}", time.monotonic() + 60, errors),
+        )
         canceller.start()
     try:
-        reports = _through_deployment([str(original), str(empty)], dossier=dossier, agency=AGENCY,
-                                      settings=get_settings(), job_variables=job_variables)
+        reports = _through_deployment(
+            [str(original), str(empty)],
+            dossier=dossier,
+            agency=AGENCY,
+            settings=get_settings(),
+            job_variables=job_variables,
+        )
     finally:
         if canceller is not None:
             canceller.join(timeout=60)
@@ -445,10 +505,19 @@ def test_when_the_reports_do_not_come_back_the_catalog_tells(outcome, tmp_path, 
     assert not errors, errors
 
     [flow_run] = _flow_runs_named(f"ingest {dossier}")
-    assert flow_run.state.type.value == {"completed-without-result": "COMPLETED", "failed": "FAILED",
-                                         "crashed": "CRASHED", "cancelled": "CANCELLED"}[outcome]
+    assert (
+        flow_run.state.type.value
+        == {
+            "completed-without-result": "COMPLETED",
+            "failed": "FAILED",
+            "crashed": "CRASHED",
+            "cancelled": "CANCELLED",
+        }[outcome]
+    )
     assert [(report.source, report.status.value) for report in reports] == [
-        (str(original), "duplicate"), (str(empty), "quarantined")]
+        (str(original), "duplicate"),
+        (str(empty), "quarantined"),
+    ]
     assert reports[0].id == known_id and reports[0].keys["meta"]
     assert reports[1].error.startswith(f"{code}:"), reports[1].error
     failure = next(cls for cls in vars(dispatch).values() if getattr(cls, "code", None) == code)
@@ -475,8 +544,9 @@ def test_an_unreachable_prefect_server_is_a_named_failure(monkeypatch, tmp_path)
     assert not (tmp_path / "home" / "store").exists()  # nothing was done in this process instead
 
 
-def test_a_server_without_the_ingest_deployment_is_a_named_failure(prefect_server, through_prefect, monkeypatch,
-                                                                   tmp_path):
+def test_a_server_without_the_ingest_deployment_is_a_named_failure(
+    prefect_server, through_prefect, monkeypatch, tmp_path
+):
     import flows.dispatch
     from flows.dispatch import IngestDeploymentMissing, PrefectUnavailable, run_ingest
 

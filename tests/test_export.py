@@ -4,16 +4,15 @@ spreadsheet archivists fill (one row per document, dossier columns repeated, Vie
 from __future__ import annotations
 
 import json
-from datetime import date
 
+from conftest import run_sohoa
 from openpyxl import load_workbook
 
-from classify import classify_text
 from archive.dossiers import DOSSIER_NAME
 from archive.export import DOCUMENT_COLUMNS, DOSSIER_COLUMNS
-from conftest import run_sohoa
-from schemas import Document
 from catalog import Catalog
+from classify import classify_text
+from schemas import Document
 from schemas.settings import get_settings
 from storage import layout, store_from_settings
 from storage.archive import put_meta
@@ -32,8 +31,16 @@ TEXTS = [
 def _archive(catalog: Catalog, store) -> list[Document]:
     documents = []
     for ordinal, text in enumerate(TEXTS, start=1):
-        document = Document(id=f"d{ordinal}", dossier=DOSSIER, agency="000.00.00.H33", source=f"{ordinal}.jpg",
-                            sha256=f"{ordinal:064x}", size=1, pages=ordinal, ordinal=ordinal)
+        document = Document(
+            id=f"d{ordinal}",
+            dossier=DOSSIER,
+            agency="000.00.00.H33",
+            source=f"{ordinal}.jpg",
+            sha256=f"{ordinal:064x}",
+            size=1,
+            pages=ordinal,
+            ordinal=ordinal,
+        )
         document.classification = classify_text(text)
         keys = layout.object_keys(document, "jpg")
         put_meta(store, keys[layout.META], document)
@@ -54,8 +61,20 @@ def test_dossier_fields_set_and_exported(sohoa_home, tmp_path):
     assert (shown["doc_total"], shown["page_total"]) == (3, 6)  # derived
     assert (shown["start_date"], shown["end_date"]) == ("2023-04-03", "2023-08-05")
 
-    run_sohoa("dossier", "set", DOSSIER, "--title", "Hồ sơ cấp giấy phép xây dựng nhà ở riêng lẻ",
-              "--maintenance", "vinh-vien", "--rights", "Hạn chế", "--creator", "Võ Thị Mẫu", check=True)
+    run_sohoa(
+        "dossier",
+        "set",
+        DOSSIER,
+        "--title",
+        "Hồ sơ cấp giấy phép xây dựng nhà ở riêng lẻ",
+        "--maintenance",
+        "vinh-vien",
+        "--rights",
+        "Hạn chế",
+        "--creator",
+        "Võ Thị Mẫu",
+        check=True,
+    )
     refused = run_sohoa("dossier", "set", DOSSIER, "--maintenance", "mãi mãi")
     assert refused.returncode != 0
     stored = json.loads(store.get_bytes(layout.dossier_prefix(documents[0]) + DOSSIER_NAME))

@@ -10,13 +10,13 @@ import random
 
 from _fixtures import AGENCY, DOSSIER, archive_synthetic, sample_folder, samples_named, set_env, sha256
 from conftest import run_sohoa
+
 from archive.audit import run_audit
 from archive.ingest import ingest_paths
-from catalog import Catalog
 from archive.reindex import rebuild_catalog
+from catalog import Catalog
 from schemas.settings import get_settings
-from storage import MirroredStore, open_store, store_from_settings
-from storage import layout
+from storage import MirroredStore, layout, open_store, store_from_settings
 
 SAMPLE = "001-quyet-dinh.jpg"
 
@@ -39,8 +39,9 @@ def flip_one_byte_through_the_s3_api(target, key: str) -> bytes:
     data[len(data) // 2] ^= 0x01
     old = client.stat_object(target.bucket, key)
     kept = {name: value for name, value in old.metadata.items() if name.lower().startswith("x-amz-meta-")}
-    client.put_object(target.bucket, key, io.BytesIO(bytes(data)), len(data), content_type=old.content_type,
-                      metadata=kept)
+    client.put_object(
+        target.bucket, key, io.BytesIO(bytes(data)), len(data), content_type=old.content_type, metadata=kept
+    )
     return bytes(data)
 
 
@@ -104,11 +105,14 @@ def test_a_flipped_byte_is_named_and_repaired_from_the_replica(
 
 def test_missing_replica_objects_are_restored_and_orphans_reported(tmp_path, monkeypatch):
     primary_root, replica_root = tmp_path / "primary", tmp_path / "replica"
-    set_env(monkeypatch, {
-        "SOHOA_HOME": str(tmp_path / "home"),
-        "SOHOA_STORE_URL": primary_root.as_uri(),
-        "SOHOA_REPLICA_URL": replica_root.as_uri(),
-    })
+    set_env(
+        monkeypatch,
+        {
+            "SOHOA_HOME": str(tmp_path / "home"),
+            "SOHOA_STORE_URL": primary_root.as_uri(),
+            "SOHOA_REPLICA_URL": replica_root.as_uri(),
+        },
+    )
     store = store_from_settings(get_settings())
     archived = [archive_synthetic(store, tmp_path / "work", f"scan {n}".encode() * 500, ordinal=n) for n in (1, 2)]
     catalog = Catalog.from_settings(get_settings())
@@ -162,8 +166,9 @@ def test_catalog_and_store_disagreements(tmp_path, monkeypatch):
     set_env(monkeypatch, {"SOHOA_HOME": str(tmp_path / "home"), "SOHOA_STORE_URL": (tmp_path / "store").as_uri()})
     store = store_from_settings(get_settings())
     in_store = archive_synthetic(store, tmp_path / "work", b"only in the store" * 100)
-    ghost = archive_synthetic(open_store((tmp_path / "elsewhere").as_uri()), tmp_path / "work", b"ghost" * 100,
-                             ordinal=2)
+    ghost = archive_synthetic(
+        open_store((tmp_path / "elsewhere").as_uri()), tmp_path / "work", b"ghost" * 100, ordinal=2
+    )
     catalog = Catalog.from_settings(get_settings())
     try:
         catalog.record(ghost.document, ghost.keys, ["không có trong kho"])

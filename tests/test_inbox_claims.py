@@ -5,13 +5,22 @@ import multiprocessing
 import os
 import socket
 import time
-from pathlib import Path, PurePosixPath as P
+from pathlib import Path
+from pathlib import PurePosixPath as P
 
 import pytest
 
 from inbox.claims import (
-    HEARTBEAT, PROCESSING, Claim, ClaimRefused, Signature, StabilityTracker, WorkerClaims, WorkerNameInUse,
-    move_without_overwrite, scan_files,
+    HEARTBEAT,
+    PROCESSING,
+    Claim,
+    ClaimRefused,
+    Signature,
+    StabilityTracker,
+    WorkerClaims,
+    WorkerNameInUse,
+    move_without_overwrite,
+    scan_files,
 )
 
 
@@ -94,8 +103,7 @@ def test_two_processes_claiming_the_same_files_each_file_goes_to_exactly_one(tmp
         _write(tmp_path / name, name.encode())
     context = multiprocessing.get_context("fork")
     start, results = context.Event(), context.Queue()
-    workers = [context.Process(target=_claim_all, args=(str(tmp_path), f"w{n}", names, start, results))
-               for n in (1, 2)]
+    workers = [context.Process(target=_claim_all, args=(str(tmp_path), f"w{n}", names, start, results)) for n in (1, 2)]
     for worker in workers:
         worker.start()
     time.sleep(0.2)  # both ready at the start line

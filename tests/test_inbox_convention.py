@@ -22,8 +22,9 @@ def test_a_dossier_folder_under_an_agency_folder_names_both():
     assert (lower.agency, lower.dossier) == (AGENCY, DOSSIER)
 
 
-@pytest.mark.parametrize("name", [f"{DOSSIER}.pdf", f"{DOSSIER}-to-khai.pdf", f"{DOSSIER}_02.jpg",
-                                  f"{DOSSIER} giay hen.png"])
+@pytest.mark.parametrize(
+    "name", [f"{DOSSIER}.pdf", f"{DOSSIER}-to-khai.pdf", f"{DOSSIER}_02.jpg", f"{DOSSIER} giay hen.png"]
+)
 def test_a_loose_file_named_after_its_dossier_belongs_to_it(name):
     placement = place(f"{AGENCY}/{name}")
     assert (placement.agency, placement.dossier) == (AGENCY, DOSSIER)
@@ -31,12 +32,15 @@ def test_a_loose_file_named_after_its_dossier_belongs_to_it(name):
     assert placement.group == place(f"{AGENCY}/{DOSSIER}/001.pdf").group
 
 
-@pytest.mark.parametrize("relative, agency", [
-    ("scan-0001.pdf", None),  # straight in the inbox
-    (f"{AGENCY}/scan-0001.pdf", AGENCY),  # in an agency folder, not named after a dossier
-    (f"{AGENCY}/{DOSSIER}9.pdf", AGENCY),  # a longer sequence number is not this dossier code
-    ("may-quet-tang-2/ho-so/a.pdf", None),  # a folder that is not an agency code
-])
+@pytest.mark.parametrize(
+    "relative, agency",
+    [
+        ("scan-0001.pdf", None),  # straight in the inbox
+        (f"{AGENCY}/scan-0001.pdf", AGENCY),  # in an agency folder, not named after a dossier
+        (f"{AGENCY}/{DOSSIER}9.pdf", AGENCY),  # a longer sequence number is not this dossier code
+        ("may-quet-tang-2/ho-so/a.pdf", None),  # a folder that is not an agency code
+    ],
+)
 def test_anything_else_is_a_new_dossier_of_its_own(relative, agency):
     placement = place(relative)
     assert placement.dossier is None and placement.agency == agency
@@ -49,8 +53,19 @@ def test_the_generated_dossier_id_comes_from_the_bytes():
     assert generated_dossier_id("cd" * 32) != generated_dossier_id(digest)
 
 
-@pytest.mark.parametrize("name", [".hidden.pdf", ".DS_Store", "~$to-khai.docx", "scan.pdf.part", "SCAN.PDF.TMP",
-                                  "download.pdf.crdownload", "Thumbs.db", "desktop.ini"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        ".hidden.pdf",
+        ".DS_Store",
+        "~$to-khai.docx",
+        "scan.pdf.part",
+        "SCAN.PDF.TMP",
+        "download.pdf.crdownload",
+        "Thumbs.db",
+        "desktop.ini",
+    ],
+)
 def test_names_never_taken(name):
     assert is_ignored(name)
     assert place(f"{AGENCY}/{DOSSIER}/{name}").ignored
@@ -70,8 +85,15 @@ def test_a_file_still_being_written_counts_in_the_dossier_it_will_join():
 
 
 def test_groups_wait_for_every_file_of_the_dossier_and_take_only_real_files():
-    files = [P(f"{AGENCY}/{DOSSIER}/002.jpg"), P(f"{AGENCY}/{DOSSIER}/001.jpg"), P(f"{AGENCY}/{DOSSIER}/003.jpg.part"),
-             P(f"{AGENCY}/000.00.00.H33-230607-0002-don.png"), P("loose.pdf"), P("other.pdf"), P("only.pdf.part")]
+    files = [
+        P(f"{AGENCY}/{DOSSIER}/002.jpg"),
+        P(f"{AGENCY}/{DOSSIER}/001.jpg"),
+        P(f"{AGENCY}/{DOSSIER}/003.jpg.part"),
+        P(f"{AGENCY}/000.00.00.H33-230607-0002-don.png"),
+        P("loose.pdf"),
+        P("other.pdf"),
+        P("only.pdf.part"),
+    ]
     settled = set(files) - {P(f"{AGENCY}/{DOSSIER}/003.jpg.part")}
     groups = {group.dossier or group.files[0].name: group for group in group_files(files, settled.__contains__)}
     dossier = groups[DOSSIER]

@@ -24,8 +24,7 @@ def test_the_inbox_flows_sweep_their_folder_and_say_which_in_the_run_name(tmp_pa
     assert nightly.is_completed()
     summary = nightly.result()
     json.dumps(summary)  # a flow result Prefect can keep
-    assert summary == {"dossiers": 0, "archived": 0, "duplicate": 0, "quarantined": 0, "released": 0,
-                       "errors": 0}
+    assert summary == {"dossiers": 0, "archived": 0, "duplicate": 0, "quarantined": 0, "released": 0, "errors": 0}
     assert _run_name(nightly) == f"backlog {home / 'backlog'}"
     assert (home / "backlog").is_dir() and not list((home / "backlog" / ".processing").iterdir())
 

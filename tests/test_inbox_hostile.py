@@ -12,10 +12,19 @@ import subprocess
 from datetime import date
 
 import pytest
-
 from _watch_helpers import (  # noqa: F401  (watchers is a fixture)
-    AGENCY, archived_documents, claimed_files, dossier_code, drop, files_under, inbox_files, sha256, tiny_png,
-    wait_until, watch_env, watchers,
+    AGENCY,
+    archived_documents,
+    claimed_files,
+    dossier_code,
+    drop,
+    files_under,
+    inbox_files,
+    sha256,
+    tiny_png,
+    wait_until,
+    watch_env,
+    watchers,
 )
 from conftest import sohoa_command
 
@@ -26,8 +35,14 @@ TODAY = date.today().isoformat()
 def _sohoa(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
     """`sohoa ARGS` with SOHOA_STABLE_SECONDS=1; fails the test (killing it and what it started) if it runs longer
     than `timeout`."""
-    process = subprocess.Popen([*sohoa_command(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, **watch_env(SOHOA_STABLE_SECONDS="1")}, start_new_session=True)
+    process = subprocess.Popen(
+        [*sohoa_command(), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **watch_env(SOHOA_STABLE_SECONDS="1")},
+        start_new_session=True,
+    )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -138,11 +153,15 @@ def test_links_to_files_outside_the_inbox_and_into_the_store_are_never_archived(
     assert json.loads(completed.stdout)["quarantined"] == 3
     documents = archived_documents(sohoa_home)
     assert sorted((document.dossier, document.sha256) for document in documents) == sorted(
-        [(f"{OTHER}-240101-0001", sha256(their_data)), (dossier_code(4), sha256(my_data))])
+        [(f"{OTHER}-240101-0001", sha256(their_data)), (dossier_code(4), sha256(my_data))]
+    )
     assert sha256(secret.read_bytes()) not in {document.sha256 for document in documents}
     quarantine = inbox / ".quarantine" / TODAY / AGENCY
-    for link in (quarantine / dossier_code(4) / "02-ngoai.png", quarantine / dossier_code(4) / "03-kho.png",
-                 quarantine / dossier_code(5)):
+    for link in (
+        quarantine / dossier_code(4) / "02-ngoai.png",
+        quarantine / dossier_code(4) / "03-kho.png",
+        quarantine / dossier_code(5),
+    ):
         assert os.path.islink(link) and _reason(link)["code"] == "not_a_regular_file"
     assert secret.is_file() and their_original.is_file()
 
@@ -169,7 +188,11 @@ def test_another_agencys_dossier_code_in_an_agency_folder_is_refused_and_its_dos
         assert about["agency"] == AGENCY
     [document] = archived_documents(sohoa_home)  # X99's dossier holds its own document only, as it was
     assert (document.dossier, document.agency, document.ordinal, document.sha256) == (
-        f"{OTHER}-240101-0001", OTHER, 1, sha256(their_data))
+        f"{OTHER}-240101-0001",
+        OTHER,
+        1,
+        sha256(their_data),
+    )
     assert "agency_mismatch" in completed.stderr and inbox_files(inbox) == []
 
 
@@ -185,7 +208,9 @@ def test_a_dossier_folder_at_the_inbox_root_is_that_dossier_of_the_agency_its_co
     assert completed.returncode == 0, completed.stderr
     documents = sorted(archived_documents(sohoa_home), key=lambda document: document.ordinal)
     assert [(d.dossier, d.agency, d.ordinal, d.sha256) for d in documents] == [
-        (dossier_code(6), AGENCY, 1, sha256(pages["01.png"])), (dossier_code(6), AGENCY, 2, sha256(pages["02.png"]))]
+        (dossier_code(6), AGENCY, 1, sha256(pages["01.png"])),
+        (dossier_code(6), AGENCY, 2, sha256(pages["02.png"])),
+    ]
     assert not (inbox / dossier_code(6)).exists()  # the emptied dossier folder is removed
 
 

@@ -2,16 +2,23 @@
 
 import json
 from datetime import date
-from pathlib import Path, PurePosixPath as P
+from pathlib import Path
+from pathlib import PurePosixPath as P
 
 import pytest
 
 from inbox.outcome import (
-    NotQuarantined, RetryTargetTaken, error_json_path, mark_done, report_failure, quarantine, quarantined_files,
+    NotQuarantined,
+    RetryTargetTaken,
+    error_json_path,
+    mark_done,
+    quarantine,
+    quarantined_files,
+    report_failure,
     retry_quarantined,
 )
 from schemas import DocumentReport, DocumentStatus
-from schemas.failures import EncryptedFile, OcrCrashed
+from schemas.failures import EncryptedFile
 from storage import SourceChanged, StorageUnavailable
 
 DAY = date(2024, 6, 7)
@@ -26,8 +33,13 @@ def _claimed(tmp_path: Path, data: bytes = b"%PDF-1.7 locked") -> Path:
 
 
 def test_a_reports_failure_is_read_as_data_with_its_own_texts():
-    report = DocumentReport(id=None, dossier="d", source="x.pdf", status=DocumentStatus.quarantined,
-                            failure=EncryptedFile("owner password (AES-256) / no user key").as_data())
+    report = DocumentReport(
+        id=None,
+        dossier="d",
+        source="x.pdf",
+        status=DocumentStatus.quarantined,
+        failure=EncryptedFile("owner password (AES-256) / no user key").as_data(),
+    )
     failure = report_failure(report)
     assert (failure.code, failure.vi, failure.en) == ("encrypted_file", EncryptedFile.vi, EncryptedFile.en)
     assert failure.detail == "owner password (AES-256) / no user key" and not failure.retryable
@@ -55,10 +67,21 @@ def test_a_failure_round_trips_as_data_with_only_the_inbox_package_imported():
         "assert 'storage' not in sys.modules, 'storage was imported'\n"
         "print(json.dumps([failure.code, failure.retryable]))\n"
     )
-    report = DocumentReport(id=None, dossier="d", source="x.pdf", status=DocumentStatus.quarantined,
-                            failure=StorageUnavailable("timeout").as_data())
-    completed = subprocess.run([sys.executable, "-c", program], input=report.model_dump_json(), text=True,
-                               capture_output=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    report = DocumentReport(
+        id=None,
+        dossier="d",
+        source="x.pdf",
+        status=DocumentStatus.quarantined,
+        failure=StorageUnavailable("timeout").as_data(),
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", program],
+        input=report.model_dump_json(),
+        text=True,
+        capture_output=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout) == ["storage_unavailable", True]
 
@@ -80,10 +103,16 @@ def test_done_may_delete_instead(tmp_path):
 
 
 def _quarantined(tmp_path: Path) -> Path:
-    report = DocumentReport(id=None, dossier="000.00.00.H33-230607-0001", source="x",
-                            status=DocumentStatus.quarantined, failure=EncryptedFile().as_data())
-    return quarantine(tmp_path / "inbox", _claimed(tmp_path), RELATIVE, report, agency="000.00.00.H33",
-                      worker="w1", day=DAY)
+    report = DocumentReport(
+        id=None,
+        dossier="000.00.00.H33-230607-0001",
+        source="x",
+        status=DocumentStatus.quarantined,
+        failure=EncryptedFile().as_data(),
+    )
+    return quarantine(
+        tmp_path / "inbox", _claimed(tmp_path), RELATIVE, report, agency="000.00.00.H33", worker="w1", day=DAY
+    )
 
 
 def test_a_quarantined_file_lies_beside_its_reason_in_both_languages(tmp_path):

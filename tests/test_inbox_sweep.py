@@ -5,6 +5,7 @@ from functools import partial
 
 from _fixtures import fast_store_retries
 from _watch_helpers import AGENCY, archived_documents, claimed_files, dossier_code, drop, inbox_files, tiny_png
+
 from archive.ingest import ingest_paths
 from inbox.watch import InboxWorker, WatchOptions
 from schemas.settings import get_settings
@@ -16,8 +17,7 @@ def _worker(inbox):
     return InboxWorker(inbox, ingest, WatchOptions(stable_seconds=0, rescan_seconds=30))
 
 
-def test_files_the_archive_failed_go_back_to_the_inbox_and_are_archived_next_time(tmp_path, sohoa_home,
-                                                                                   monkeypatch):
+def test_files_the_archive_failed_go_back_to_the_inbox_and_are_archived_next_time(tmp_path, sohoa_home, monkeypatch):
     monkeypatch.setenv("SOHOA_OCR_WORKERS", "1")
     blocked = tmp_path / "not-a-folder"
     blocked.write_bytes(b"the store folder cannot be made under a file")
@@ -37,5 +37,7 @@ def test_files_the_archive_failed_go_back_to_the_inbox_and_are_archived_next_tim
         swept = worker.sweep()
     assert (swept.dossiers, swept.archived, swept.errors) == (2, 2, 0)
     assert inbox_files(inbox) == [] and claimed_files(inbox) == []
-    assert sorted(document.dossier for document in archived_documents(sohoa_home)) == [dossier_code(41),
-                                                                                       dossier_code(42)]
+    assert sorted(document.dossier for document in archived_documents(sohoa_home)) == [
+        dossier_code(41),
+        dossier_code(42),
+    ]

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import shutil
 
+from _pages import MARKERS, write_png, write_tiff
+
 from archive.ingest import ingest_paths
-from schemas import DocumentStatus
 from catalog import Catalog
 from schemas.settings import get_settings
 from storage import store_from_settings
-
-from _pages import MARKERS, write_png, write_tiff
 
 DOSSIER = "000.00.00.H33-231120-0042"
 

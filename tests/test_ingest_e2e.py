@@ -6,12 +6,11 @@ import hashlib
 import json
 from pathlib import Path
 
-import pytest
-
 from conftest import run_sohoa
-from schemas.text import fold
+
 from catalog import Catalog
 from schemas.settings import get_settings
+from schemas.text import fold
 from storage import open_store, store_from_settings
 
 AGENCY = "000.00.00.H33"

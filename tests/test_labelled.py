@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas.doctypes import DocType
 from samples._labelled_texts import CCCD_PREFIXES, vn_date
 from samples.labelled import FIELD_NAMES, KHAC_KINDS, TYPED_SLUGS, LabelledDocument, render_labelled_set
+from schemas.doctypes import DocType
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "bench" / "eval_set"
 EVAL_FILES = ("clean-200dpi.jsonl", "degraded-150dpi.jsonl")

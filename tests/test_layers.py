@@ -102,8 +102,10 @@ def test_a_private_module_is_used_only_inside_its_package():
 
 
 def test_no_import_cycle_between_modules():
-    graph = {name: {imported for imported, _ in _imports(path, name, top_level_only=True) if imported in MODULES}
-             for name, path in MODULES.items()}
+    graph = {
+        name: {imported for imported, _ in _imports(path, name, top_level_only=True) if imported in MODULES}
+        for name, path in MODULES.items()
+    }
     # A package's __init__ importing its own modules is how packages work; a module importing its package back
     # is the cycle to catch.
     for name in graph:
@@ -115,7 +117,7 @@ def test_no_import_cycle_between_modules():
         state[node] = 1
         for target in sorted(graph[node]):
             if state.get(target) == 1:
-                cycles.append(" -> ".join(trail[trail.index(target):] + [target]))
+                cycles.append(" -> ".join(trail[trail.index(target) :] + [target]))
             elif target not in state:
                 visit(target, trail + [target])
         state[node] = 2
@@ -130,7 +132,10 @@ def test_no_import_cycle_between_modules():
 def test_importing_the_command_line_and_the_application_layer_loads_no_prefect(module):
     completed = subprocess.run(
         [sys.executable, "-c", f"import sys, {module}; print('prefect' in sys.modules)"],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "False"

@@ -79,8 +79,10 @@ def test_the_issue_date_is_not_a_date_cited_in_the_body():
 
 
 def test_issuer_of_a_one_stop_shop_form_and_of_an_application():
-    form = ("UBND TỈNH HẬU GIANG CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nTRUNG TÂM PHỤC VỤ Độc lập - Tự do - Hạnh phúc\n"
-            "HÀNH CHÍNH CÔNG Vị Thanh, ngày 07 tháng 6 năm 2023\nGIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ\n")
+    form = (
+        "UBND TỈNH HẬU GIANG CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nTRUNG TÂM PHỤC VỤ Độc lập - Tự do - Hạnh phúc\n"
+        "HÀNH CHÍNH CÔNG Vị Thanh, ngày 07 tháng 6 năm 2023\nGIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ\n"
+    )
     assert issuer(form) == "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"  # without its parent body, UBND tỉnh
     application = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP"
     assert issuer(application) is None
@@ -92,16 +94,20 @@ def test_subject_of_a_letter():
 
 
 def test_codes():
-    text = ("Mã hồ sơ: 000.00.00.H33 - 230607-0001; thủ tục 1.001234 và 2.000815, "
-            "bản địa phương 1.011442.000.00.00.H38; số tiền 1.000.000 đồng; mã sai 000.00.00.H33-231340-0001")
+    text = (
+        "Mã hồ sơ: 000.00.00.H33 - 230607-0001; thủ tục 1.001234 và 2.000815, "
+        "bản địa phương 1.011442.000.00.00.H38; số tiền 1.000.000 đồng; mã sai 000.00.00.H33-231340-0001"
+    )
     assert dossier_codes(text) == ["000.00.00.H33-230607-0001"]
     assert procedure_codes(text) == ["1.001234", "2.000815", "1.011442.000.00.00.H38"]
 
 
 def test_citizen_ids_fit_the_structure_and_cmnd_only_when_labelled():
-    text = ("Số định danh cá nhân: 001099000123\nCăn cước công dân số 093185000456\n"
-            "Mã số 999199000123 không phải CCCD (tỉnh 999)\nCMND số: 361234567\n"
-            "Số tài khoản 123456789 không có nhãn\nĐiện thoại 0912345678")
+    text = (
+        "Số định danh cá nhân: 001099000123\nCăn cước công dân số 093185000456\n"
+        "Mã số 999199000123 không phải CCCD (tỉnh 999)\nCMND số: 361234567\n"
+        "Số tài khoản 123456789 không có nhãn\nĐiện thoại 0912345678"
+    )
     assert citizen_ids(text, today=date(2026, 1, 1)) == ["001099000123", "093185000456", "361234567"]
 
 
@@ -111,13 +117,22 @@ def test_a_cccd_born_in_the_future_is_not_one():
 
 def test_nothing_found_is_none():
     metadata = extract_metadata("lorem ipsum")
-    assert metadata.model_dump() == {"number": None, "notation": None, "issued_date": None, "issuer": None,
-                                     "subject": None, "dossier_code": None, "procedure_code": None,
-                                     "citizen_ids": []}
+    assert metadata.model_dump() == {
+        "number": None,
+        "notation": None,
+        "issued_date": None,
+        "issuer": None,
+        "subject": None,
+        "dossier_code": None,
+        "procedure_code": None,
+        "citizen_ids": [],
+    }
 
 
 def test_subject_right_under_the_title_without_ve_viec():
-    text = ("ỦY BAN NHÂN DÂN\nHUYỆN CHÂU THÀNH A\nSố: 1369/BC-UBND\nBÁO CÁO\nkết quả công tác cải cách hành chính năm\n"
-            "Thực hiện Công văn số 986/UBND-VP của Ủy ban nhân dân tỉnh")
+    text = (
+        "ỦY BAN NHÂN DÂN\nHUYỆN CHÂU THÀNH A\nSố: 1369/BC-UBND\nBÁO CÁO\nkết quả công tác cải cách hành chính năm\n"
+        "Thực hiện Công văn số 986/UBND-VP của Ủy ban nhân dân tỉnh"
+    )
     assert subject(text) == "kết quả công tác cải cách hành chính năm"
     assert subject("ỦY BAN NHÂN DÂN\nQUYẾT ĐỊNH\nỦY BAN NHÂN DÂN TỈNH\ncăn cứ Luật Đất đai") is None

@@ -3,6 +3,7 @@
 import json
 
 from conftest import run_sohoa
+
 from schemas.text import fold
 
 

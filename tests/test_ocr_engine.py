@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
-from pathlib import Path
 
 import pikepdf
 import pytest
@@ -69,7 +68,8 @@ def test_a_page_with_a_text_layer_keeps_it_and_is_not_ocrd(clean_samples, tmp_pa
     decision = next(document for document in clean_samples if document.doc_type == "quyet_dinh")
     subprocess.run(
         ["tesseract", str(decision.path), str(tmp_path / "searchable"), "-l", "vie", "pdf"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     path = tmp_path / "searchable.pdf"
     layer = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _pages import MARKERS, write_png, write_tiff
 
 from ocr import OcrOptions, finish_document, ocr_files, read_ahead
 from ocr.document import ocr_page
@@ -18,8 +19,6 @@ from ocr.page_queue import PageQueue
 from ocr.rasterize import plan_pages
 from ocr.triage import triage
 from schemas.failures import OcrCrashed
-
-from _pages import MARKERS, write_png, write_tiff
 
 OPTIONS = OcrOptions(lang="eng", detect_orientation=False, workers=2)
 
@@ -56,7 +55,7 @@ def test_read_ahead_starts_the_next_items_before_the_caller_finishes_one():
         events.append(f"start {item}")
         return item
 
-    for item, started in read_ahead(range(5), start, lambda _: 1, pages_ahead=2):
+    for item, _started in read_ahead(range(5), start, lambda _: 1, pages_ahead=2):
         events.append(f"finish {item}")
     # Item 0 is yielded only once items 1 and 2 are started (two pages waiting behind it).
     assert events[:4] == ["start 0", "start 1", "start 2", "finish 0"]
@@ -148,8 +147,12 @@ def test_page_workers_die_with_their_owner_killed_outright(tmp_path):
     # Workers are children of multiprocessing's fork server, not of the owner (a watcher): killed with SIGKILL,
     # the owner would leave them behind for ever unless they watch it.
     inputs = [str(write_png(tmp_path / f"{n}.png", marker)) for n, marker in enumerate(MARKERS[:2])]
-    owner = subprocess.Popen([sys.executable, "-c", OWNER_SCRIPT, *inputs], stdout=subprocess.PIPE, text=True,
-                             cwd=Path(__file__).resolve().parents[1])
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER_SCRIPT, *inputs],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     try:
         workers = [int(pid) for pid in owner.stdout.readline().split()]
         assert len(workers) == 2 and all(alive(pid) for pid in workers)

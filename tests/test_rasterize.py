@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pikepdf
-from PIL import Image, ImageDraw
 from pikepdf import Name
+from PIL import Image, ImageDraw
 
 from ocr.rasterize import plan_pages, render_page
 from ocr.triage import triage
@@ -34,10 +34,21 @@ def image_pdf(path: Path, jpeg: bytes, content: bytes, rotate: int = 0) -> Path:
     pdf = pikepdf.new()
     width_pt, height_pt = width * 72 / DPI, height * 72 / DPI
     page = pdf.add_blank_page(page_size=(width_pt, height_pt))
-    stream = pikepdf.Stream(pdf, jpeg, Type=Name.XObject, Subtype=Name.Image, Width=width, Height=height,
-                            ColorSpace=Name.DeviceRGB, BitsPerComponent=8, Filter=Name.DCTDecode)
+    stream = pikepdf.Stream(
+        pdf,
+        jpeg,
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=width,
+        Height=height,
+        ColorSpace=Name.DeviceRGB,
+        BitsPerComponent=8,
+        Filter=Name.DCTDecode,
+    )
     page.add_resource(pdf.make_indirect(stream), Name.XObject, "/Im0")
-    page.Contents = pdf.make_stream(content.replace(b"W", str(width_pt).encode()).replace(b"H", str(height_pt).encode()))
+    page.Contents = pdf.make_stream(
+        content.replace(b"W", str(width_pt).encode()).replace(b"H", str(height_pt).encode())
+    )
     if rotate:
         page.Rotate = rotate
     pdf.save(path)

@@ -18,12 +18,13 @@ from _fixtures import (
     set_env,
 )
 from conftest import run_sohoa
-from archive.stages import run_direct
+
 from archive.ingest import ingest_paths
-from schemas.text import fold
-from catalog import Catalog
 from archive.reindex import rebuild_catalog
+from archive.stages import run_direct
+from catalog import Catalog
 from schemas.settings import get_settings
+from schemas.text import fold
 from storage import layout, open_store, store_from_settings
 from storage.archive import find_archived
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from _fixtures import archive_synthetic, set_env
+
 from catalog import Catalog
 from schemas.settings import get_settings
 from storage import layout, store_from_settings
@@ -13,14 +14,23 @@ QUERIES = ("quyết định", "quyet dinh", "đất đai", "giay khai sinh", "kh
 
 def _archive_two(tmp_path):
     store = store_from_settings(get_settings())
-    first = archive_synthetic(store, tmp_path / "work", b"quyet dinh" * 100, ordinal=1, retention=None,
-                              text="QUYẾT ĐỊNH về việc giao đất đai cho hộ gia đình")
-    second = archive_synthetic(store, tmp_path / "work", b"khai sinh" * 100, ordinal=2, retention=None,
-                               text="GIẤY KHAI SINH bản sao")
+    first = archive_synthetic(
+        store,
+        tmp_path / "work",
+        b"quyet dinh" * 100,
+        ordinal=1,
+        retention=None,
+        text="QUYẾT ĐỊNH về việc giao đất đai cho hộ gia đình",
+    )
+    second = archive_synthetic(
+        store, tmp_path / "work", b"khai sinh" * 100, ordinal=2, retention=None, text="GIẤY KHAI SINH bản sao"
+    )
     catalog = Catalog.from_settings(get_settings())
     try:
-        for archived, text in ((first, "QUYẾT ĐỊNH về việc giao đất đai cho hộ gia đình"),
-                               (second, "GIẤY KHAI SINH bản sao")):
+        for archived, text in (
+            (first, "QUYẾT ĐỊNH về việc giao đất đai cho hộ gia đình"),
+            (second, "GIẤY KHAI SINH bản sao"),
+        ):
             catalog.record(archived.document, archived.keys, [text])
     finally:
         catalog.close()

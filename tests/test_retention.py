@@ -11,13 +11,13 @@ import json
 import os
 import stat
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from _fixtures import archive_synthetic, sha256, store  # noqa: F401  (store is a fixture)
 from minio.error import S3Error
 from pydantic import ValidationError
 
-from _fixtures import archive_synthetic, sha256, store  # noqa: F401  (store is a fixture)
 from schemas.failures import SohoaFailure
 from schemas.models import ObjectLock, Retention
 from schemas.settings import Settings
@@ -28,9 +28,9 @@ from storage import (
     RetentionLocked,
     S3Store,
     StorageError,
+    layout,
     open_store,
 )
-from storage import layout
 from storage.retention import add_years, lock_for
 
 KEY = "000.00.00.H33/2026/000.00.00.H33-230607-0001/000.00.00.H33-230607-0001.001/original.jpg"
@@ -77,11 +77,11 @@ def test_lock_mode_setting():
 
 
 def test_years_map_to_a_retention_date_and_permanent_to_a_legal_hold():
-    now = datetime(2024, 2, 29, 8, 30, 15, 123456, tzinfo=timezone.utc)
+    now = datetime(2024, 2, 29, 8, 30, 15, 123456, tzinfo=UTC)
     assert lock_for(Retention(years=10), "GOVERNANCE", now) == ObjectLock(
-        mode="GOVERNANCE", retain_until=datetime(2034, 2, 28, 8, 30, 15, tzinfo=timezone.utc)
+        mode="GOVERNANCE", retain_until=datetime(2034, 2, 28, 8, 30, 15, tzinfo=UTC)
     )
-    leap = datetime(2028, 2, 29, 8, 30, 15, tzinfo=timezone.utc)
+    leap = datetime(2028, 2, 29, 8, 30, 15, tzinfo=UTC)
     assert lock_for(Retention(years=4), "COMPLIANCE", now).retain_until == leap
     assert lock_for(Retention(permanent=True), "GOVERNANCE", now) == ObjectLock(legal_hold=True)
     assert lock_for(None) is None
@@ -150,11 +150,11 @@ def test_compliance_mode(store):
 
 
 def test_a_lock_ends_at_its_date(store):
-    until = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=3)
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
     store.put_bytes(KEY, DATA, lock=ObjectLock(mode="GOVERNANCE", retain_until=until))
     with pytest.raises(RetentionLocked):
         store.delete(KEY)
-    time.sleep(max(0.0, (until - datetime.now(timezone.utc)).total_seconds()) + 1.1)
+    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 1.1)
     assert not store.stat(KEY).lock.active()
     store.delete(KEY)
     assert not store.exists(KEY)
@@ -162,7 +162,7 @@ def test_a_lock_ends_at_its_date(store):
 
 def test_only_the_original_of_an_archived_document_is_locked(store, tmp_path):
     archived = archive_synthetic(store, tmp_path / "work", DATA, retention="10")
-    document, keys = archived.document, archived.keys
+    keys = archived.keys
     assert not archived.duplicate
     assert keys[layout.ORIGINAL].endswith("/000.00.00.H33-230607-0001.001/original.jpg")
 
@@ -171,7 +171,7 @@ def test_only_the_original_of_an_archived_document_is_locked(store, tmp_path):
     assert meta["objects"]["original"]["lock"]["mode"] == "GOVERNANCE"
     recorded_until = datetime.fromisoformat(meta["objects"]["original"]["lock"]["retain_until"])
     assert store.stat(keys[layout.ORIGINAL]).lock.retain_until == recorded_until
-    assert 9.9 < (recorded_until - datetime.now(timezone.utc)).days / 365.25 < 10.1
+    assert 9.9 < (recorded_until - datetime.now(UTC)).days / 365.25 < 10.1
 
     with pytest.raises(RetentionLocked):
         store.delete(keys[layout.ORIGINAL])

@@ -9,15 +9,14 @@ import threading
 import time
 
 import pytest
-
 from _fixtures import AGENCY, fast_store_retries, object_versions, sample_folder, samples_named, set_env
+from s3server import SeaweedServer
+
 from archive.audit import run_audit
 from archive.ingest import ingest_paths
-from s3server import SeaweedServer
 from catalog import Catalog
 from schemas.settings import get_settings
-from storage import StorageUnavailable, open_store, store_from_settings
-from storage import layout
+from storage import StorageUnavailable, layout, open_store, store_from_settings
 
 SAMPLES = ("001-quyet-dinh.jpg", "004-giay-tiep-nhan.pdf")
 
@@ -164,14 +163,15 @@ def test_sse_without_a_server_key_fails_with_a_hint(s3_store_url):
 
 
 def test_sse_is_requested_and_honoured_by_a_server_with_a_key(tmp_path_factory, request):
-    server = SeaweedServer(
-        tmp_path_factory.mktemp("seaweedfs-sse"), environment={"WEED_S3_SSE_KEY": "5a" * 32}
-    )
+    server = SeaweedServer(tmp_path_factory.mktemp("seaweedfs-sse"), environment={"WEED_S3_SSE_KEY": "5a" * 32})
     request.addfinalizer(lambda: server.stop(timeout=3))
     server.start()
     store = open_store(
-        "s3://encrypted-archive", endpoint=server.endpoint, access_key=server.access_key,
-        secret_key=server.secret_key, sse=True,
+        "s3://encrypted-archive",
+        endpoint=server.endpoint,
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+        sse=True,
     )
     data = bytes(range(256)) * 100
     stored = store.put_bytes("a/original.jpg", data, content_type="image/jpeg")  # read back and checked
@@ -183,9 +183,10 @@ def test_sse_is_requested_and_honoured_by_a_server_with_a_key(tmp_path_factory, 
     big = tmp_path_factory.mktemp("big") / "scan.tif"
     big.write_bytes(io.BytesIO(b"s" * (6 * 1024 * 1024)).getvalue())
     store.put_file("a/scan.tif", big)
-    assert server.client().stat_object("encrypted-archive", "a/scan.tif").metadata.get(
-        "x-amz-server-side-encryption"
-    ) == "AES256"
+    assert (
+        server.client().stat_object("encrypted-archive", "a/scan.tif").metadata.get("x-amz-server-side-encryption")
+        == "AES256"
+    )
 
 
 def test_sse_setting(monkeypatch, s3_store_url):

@@ -13,9 +13,9 @@ import pytest
 from pdf2image import convert_from_path
 from PIL import Image
 
-from schemas.doctypes import DocType
 from samples import dossier as samples
 from samples.dossier import DOSSIER_CODE, SampleDocument, load_manifest, render_dossier
+from schemas.doctypes import DocType
 
 A4_PX_200 = (1654, 2339)  # 210 x 297 mm at 200 dpi
 A4_PT = (595.28, 841.89)

@@ -4,10 +4,10 @@ import unicodedata
 
 import pytest
 
-from schemas import Classification, DocType, Document
-from schemas.text import fold, words
 from catalog import Catalog
 from catalog.search.query import match_expression, snippet
+from schemas import Classification, DocType, Document
+from schemas.text import fold, words
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,12 @@ def test_snippet_is_cut_from_the_original_text_around_the_match():
 
 def _document(doc_id, dossier, doc_type, title):
     return Document(
-        id=doc_id, dossier=dossier, source=f"{doc_id}.jpg", sha256=doc_id * 8, size=1, pages=2,
+        id=doc_id,
+        dossier=dossier,
+        source=f"{doc_id}.jpg",
+        sha256=doc_id * 8,
+        size=1,
+        pages=2,
         classification=Classification(doc_type=doc_type, title=title, confidence=0.9),
     )
 

@@ -33,7 +33,7 @@ KEY = "000.00.00.H33/2026/000.00.00.H33-230607-0001/ab12cd/original.jpg"
 BINARY = bytes(range(256)) * 64 + b"\x00\xff\r\n\x1a"  # every byte value, NULs and line endings
 VIETNAMESE = {
     "issuer": "Ủy ban nhân dân tỉnh Hà Tĩnh",
-    "subject": "Quyết định số 12/QĐ-UBND về việc phê duyệt 100% kinh phí; \"trích yếu\"  ",
+    "subject": 'Quyết định số 12/QĐ-UBND về việc phê duyệt 100% kinh phí; "trích yếu"  ',
     "ascii": "plain value",
 }
 

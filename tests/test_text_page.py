@@ -35,8 +35,12 @@ def test_each_word_is_where_it_was_read(tmp_path):
     path = tmp_path / "text.pdf"
     path.write_bytes(text_only_page(words(), width_px=1654, height_px=2339, dpi=DPI))
     boxes = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    found = {m.group(5): [float(v) for v in m.group(1, 2, 3, 4)] for m in re.finditer(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]+)</word>', boxes)}
+    found = {
+        m.group(5): [float(v) for v in m.group(1, 2, 3, 4)]
+        for m in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]+)</word>', boxes
+        )
+    }
     points = 72 / DPI
     for word in words():
         left, top, width, height = word.box

@@ -8,12 +8,22 @@ import time
 from datetime import date
 
 import pikepdf
-
 from _watch_helpers import (  # noqa: F401  (watchers is a fixture)
-    AGENCY, archived_documents, claimed_files, dossier_code, drop, files_under, inbox_files, sha256, tiny_png,
-    wait_until, watch_env, watchers,
+    AGENCY,
+    archived_documents,
+    claimed_files,
+    dossier_code,
+    drop,
+    files_under,
+    inbox_files,
+    sha256,
+    tiny_png,
+    wait_until,
+    watch_env,
+    watchers,
 )
 from conftest import run_sohoa
+
 from schemas.failures import CorruptFile, EmptyFile, EncryptedFile, UnsupportedFormat
 
 
@@ -28,7 +38,7 @@ def test_a_file_written_slowly_is_taken_only_once_complete(tmp_path, sohoa_home,
     chunk = len(data) // 8 + 1
     with target.open("wb") as stream:
         for start in range(0, len(data), chunk):
-            stream.write(data[start:start + chunk])
+            stream.write(data[start : start + chunk])
             stream.flush()
             time.sleep(0.25)
             assert target.exists() and claimed_files(inbox) == []  # never taken half-written
@@ -75,8 +85,12 @@ def test_bad_files_go_to_quarantine_with_their_reason_and_the_rest_is_archived(t
     assert {document.dossier for document in documents} == {dossier_code(2)}
 
     quarantine = inbox / ".quarantine" / day / AGENCY / dossier_code(2)
-    expected = {"02-empty.pdf": EmptyFile, "03-notes.txt": UnsupportedFormat, "04-broken.pdf": CorruptFile,
-                "05-locked.pdf": EncryptedFile}
+    expected = {
+        "02-empty.pdf": EmptyFile,
+        "03-notes.txt": UnsupportedFormat,
+        "04-broken.pdf": CorruptFile,
+        "05-locked.pdf": EncryptedFile,
+    }
     for name, failure in expected.items():
         assert (quarantine / name).is_file()
         about = json.loads((quarantine / f"{name}.error.json").read_text(encoding="utf-8"))
@@ -138,7 +152,8 @@ def test_sigterm_finishes_the_dossier_under_way_and_leaves_nothing_claimed(tmp_p
     # The dossier under way was finished: every file archived and moved to .done.
     assert sorted(path.name for path in files_under(inbox / ".done")) == sorted(first)
     assert sorted(document.sha256 for document in archived_documents(sohoa_home)) == sorted(
-        sha256(data) for data in first.values())
+        sha256(data) for data in first.values()
+    )
     # Nothing new was taken after the signal.
     assert later.is_file() and f"Nhận hồ sơ {dossier_code(5)}" not in log
 

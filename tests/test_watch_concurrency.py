@@ -4,8 +4,18 @@ import shutil
 from collections import Counter
 
 from _watch_helpers import (  # noqa: F401  (watchers is a fixture)
-    AGENCY, archived_documents, claimed_files, dossier_code, drop, files_under, inbox_files, sha256,
-    stored_documents, tiny_png, wait_until, watchers,
+    AGENCY,
+    archived_documents,
+    claimed_files,
+    dossier_code,
+    drop,
+    files_under,
+    inbox_files,
+    sha256,
+    stored_documents,
+    tiny_png,
+    wait_until,
+    watchers,
 )
 
 
@@ -60,8 +70,9 @@ def test_two_watchers_on_one_inbox_archive_each_of_30_files_exactly_once(tmp_pat
     groups = 5 + 10 + 5
     assert first.log().count("Xong hồ sơ") + second.log().count("Xong hồ sơ") == groups
     for folder in range(1, 6):
-        ordinals = sorted((document.source, document.ordinal) for document in documents
-                          if document.dossier == dossier_code(folder))
+        ordinals = sorted(
+            (document.source, document.ordinal) for document in documents if document.dossier == dossier_code(folder)
+        )
         assert ordinals == [("01.png", 1), ("02.png", 2), ("03.png", 3)]
 
 
@@ -81,8 +92,7 @@ def test_after_a_worker_is_killed_mid_document_every_file_is_archived_once(
     expected[sha256(drop(folder / "04.png", tiny_png("Hồ sơ ba mươi, trang cuối")).read_bytes())] = dossier_code(30)
 
     doomed = watchers.start(inbox, SOHOA_CLAIM_TIMEOUT_SECONDS="2")
-    wait_until(lambda: len(archived_documents(sohoa_home)) == 2, 120, "the first two documents archived",
-               interval=0.05)
+    wait_until(lambda: len(archived_documents(sohoa_home)) == 2, 120, "the first two documents archived", interval=0.05)
     doomed.kill()  # SIGKILL, its OCR processes too
     assert len(archived_documents(sohoa_home)) == 2 and stored_documents(home=sohoa_home) == 2
     assert len(claimed_files(inbox)) == 4  # still claimed by the dead worker: nothing lost, nothing moved on

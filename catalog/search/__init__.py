@@ -11,8 +11,9 @@ from catalog.tables import documents, page_text
 from schemas import SearchHit, SearchResult
 
 
-def search(engine: Engine, query: str, *, doc_type: str | None = None, dossier: str | None = None,
-           limit: int = 20) -> SearchResult:
+def search(
+    engine: Engine, query: str, *, doc_type: str | None = None, dossier: str | None = None, limit: int = 20
+) -> SearchResult:
     match = match_expression(query)
     if match is None:
         return SearchResult(total=0, hits=[])
@@ -26,6 +27,15 @@ def search(engine: Engine, query: str, *, doc_type: str | None = None, dossier: 
             body = connection.execute(
                 select(page_text.c.text).where(page_text.c.doc_id == doc_id, page_text.c.page == page)
             ).scalar_one_or_none()
-            hits.append(SearchHit(id=doc_id, dossier=row.dossier, doc_type=row.doc_type, title=row.title,
-                                  score=round(score, 4), snippet=snippet(body or "", query), page=page))
+            hits.append(
+                SearchHit(
+                    id=doc_id,
+                    dossier=row.dossier,
+                    doc_type=row.doc_type,
+                    title=row.title,
+                    score=round(score, 4),
+                    snippet=snippet(body or "", query),
+                    page=page,
+                )
+            )
     return SearchResult(total=total, hits=hits)

@@ -81,9 +81,7 @@ def best_pages(
     ).scalar_one()
     rows = connection.execute(
         text(
-            ranked
-            + "SELECT doc_id, page, rank FROM per_document WHERE position = 1 "
-            "ORDER BY rank, doc_id LIMIT :limit"
+            ranked + "SELECT doc_id, page, rank FROM per_document WHERE position = 1 ORDER BY rank, doc_id LIMIT :limit"
         ),
         params,
     ).all()
