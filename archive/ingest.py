@@ -273,8 +273,9 @@ class _Ingest:
     def _already_archived(self, item: IngestInput, source: SourceFile) -> DocumentReport | None:
         doc_id = layout.document_id(item.dossier, source.sha256)
         known = self.catalog.status_of(doc_id)
-        if known is not None and known[0] is DocumentStatus.archived:
-            return _stored_report(item, source, self.catalog.get(doc_id), DocumentStatus.duplicate, known[1])
+        document = self.catalog.get(doc_id) if known is not None else None
+        if known is not None and document is not None and known[0] is DocumentStatus.archived:
+            return _stored_report(item, source, document, DocumentStatus.duplicate, known[1])
         return None
 
     def finish(self, pending: _Pending) -> DocumentReport:

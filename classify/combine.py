@@ -36,7 +36,7 @@ def combine(
     if model_weight:
         for label, probability in model.probabilities(text).items():
             scores[label] = scores.get(label, 0.0) + model_weight * probability
-    best = max(scores, key=scores.get)
+    best = max(scores, key=lambda label: scores[label])
     # With a title found, an unreliable model steps aside and the rules keep their confidence; without one, the
     # model's answer is discounted by its reliability (a foreign page cannot be a confident anything).
     confidence = round(scores[best] / (rules_weight + (model_weight if rules_fired else MODEL_WEIGHT)), 4)

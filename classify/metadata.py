@@ -172,10 +172,11 @@ def subject(text: str) -> str | None:
     lines (lower-case starts, as a wrapped centred subject prints)."""
     lines = _lines(text)
     for index, line in enumerate(lines[: HEADER_LINES + 10]):
-        if not _SUBJECT.match(fold(line)):
+        introduced = _SUBJECT.match(fold(line))
+        if not introduced:
             continue
         # "V/v" / "Về việc" introduces the trích yếu; it is not part of it (Subject holds what follows).
-        parts = [line[_SUBJECT.match(fold(line)).end() :].strip(" :.-")]
+        parts = [line[introduced.end() :].strip(" :.-")]
         for following in lines[index + 1 : index + 3]:
             if following[:1].islower() and not _REFERENCE_LINE.match(fold(following)):
                 parts.append(following)

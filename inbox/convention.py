@@ -127,11 +127,12 @@ def place(relative: PurePath | str) -> Placement:
     if agency and len(parts) >= 3:
         dossier = _canonical_dossier(parts[1])
         return _dossier_placement(agency, dossier, relative, name, ignored)
-    if agency and len(parts) == 2 and (dossier := dossier_code_prefix(name)):
-        return _dossier_placement(agency, dossier, relative, name, ignored)
-    if len(parts) >= 2 and (dossier := _canonical_dossier(parts[0])) == dossier_code_prefix(parts[0]):
+    if agency and len(parts) == 2 and (named := dossier_code_prefix(name)):
+        return _dossier_placement(agency, named, relative, name, ignored)
+    if len(parts) >= 2 and (root_dossier := _canonical_dossier(parts[0])) == dossier_code_prefix(parts[0]):
         # A dossier folder straight in the inbox: its code names its agency (README, the inbox).
-        return Placement(dossier[:_AGENCY_LENGTH], dossier, ("dossier", dossier[:_AGENCY_LENGTH], dossier), ignored)
+        root_agency = root_dossier[:_AGENCY_LENGTH]
+        return Placement(root_agency, root_dossier, ("dossier", root_agency, root_dossier), ignored)
     # Anything else is a dossier of its own; the agency is kept when the folder gave one.
     return Placement(agency, None, ("file", *parts[:-1], name), ignored)
 

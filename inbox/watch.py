@@ -287,6 +287,7 @@ class InboxWorker:
     def _refuse(self, claim: Claim, group: Group, summary: SweepSummary) -> None:
         """Quarantine a claimed entry that is taken into no dossier (not a regular file, another agency's code);
         it is moved as itself and never opened."""
+        assert group.refusal is not None  # only refused groups come here
         failure = group.refusal()
         where = f"Hồ sơ {group.dossier}" if group.dossier else "Một mục trong hộp thư đến"
         report = DocumentReport(

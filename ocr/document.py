@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,7 +221,7 @@ def read_ahead(
     pages_of: Callable[[Started], int],
     pages_ahead: int,
     abandon: Callable[[Started], None] | None = None,
-) -> Iterator[tuple[Item, Started]]:
+) -> Generator[tuple[Item, Started], None, None]:
     """Yield (item, start(item)) in order, having started the items after it until at least `pages_ahead` of
     their pages wait behind it: the page workers read the next files while the caller finishes this one.
     If the caller stops early, `abandon` is called on every item started but not yet yielded."""

@@ -103,7 +103,7 @@ def dossier_code_problem(value: str | None) -> str | None:
 def check_dossier_code(value: str | None, argument: str = "--dossier") -> str:
     """The dossier code, a national one in upper case (as the inbox reads it), a free one as typed."""
     problem = dossier_code_problem(value)
-    if problem:
+    if problem or value is None:
         raise InvalidDossierCode(f"{argument}: {problem}")
     return value.upper() if NATIONAL_DOSSIER_CODE.fullmatch(value) else value
 

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
         "10", description="Thời hạn bảo quản of originals: years (e.g. 10) or vinh-vien (permanent: legal hold)."
     )
     lock_mode: LockMode = Field(
-        "GOVERNANCE", description="S3 Object Lock mode of originals: GOVERNANCE (admin may lift) or COMPLIANCE."
+        LockMode.governance, description="S3 Object Lock mode of originals: GOVERNANCE (admin may lift) or COMPLIANCE."
     )
     replica_url: str = Field(
         "", description="Second copy of every object: file:///abs/path or s3://BUCKET (empty: no replica)."

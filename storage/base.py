@@ -6,6 +6,7 @@ Backends implement five primitives (_write, _open, _stat, _list, _delete); every
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import io
 import os
@@ -405,7 +406,7 @@ class ObjectStore(ABC):
             raise RetentionLocked(f"{self.url} {key}: {_describe_lock(found.lock)}")
         self._delete(key)
 
-    def leftovers(self, older_than: float = LEFTOVER_AGE_SECONDS) -> list[Leftover]:
+    def leftovers(self, older_than: float = LEFTOVER_AGE_SECONDS) -> builtins.list[Leftover]:
         """Temporary objects of interrupted writes untouched for `older_than` seconds (none, unless the backend
         has such things)."""
         return []

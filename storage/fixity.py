@@ -87,12 +87,12 @@ class AuditReport(BaseModel):
             *self.leftover_temporary,
         ]
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def repaired(self) -> list[FixityIssue]:
         return [issue for issue in self.issues() if issue.repaired]
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def problems(self) -> int:
         """Issues found and not repaired: a non-zero count fails `sohoa verify` and the audit flow."""
@@ -218,6 +218,7 @@ def audit(
                     )
             continue
         document = reference.document
+        assert document is not None  # a copy read "ok" holds its document
         seen_ids.add(document.id)
         if document.dossier and document.ordinal is not None:
             ordinal_claims.setdefault((document.dossier, document.ordinal), []).append((document, meta_key))

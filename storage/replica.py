@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from schemas.failures import InvalidSetting
 from schemas.models import ObjectLock, StoredObject
@@ -50,7 +50,9 @@ class MirroredStore(ObjectStore):
         lock: ObjectLock | None = None,
         expected_sha256: str | None = None,
     ) -> StoredObject:
-        options = dict(content_type=content_type, metadata=metadata, lock=lock, expected_sha256=expected_sha256)
+        options: dict[str, Any] = dict(
+            content_type=content_type, metadata=metadata, lock=lock, expected_sha256=expected_sha256
+        )
         stored = self.primary.put_file(key, path, **options)
         # The replica gets the bytes the primary took: a source changing in between is refused, not copied.
         options["expected_sha256"] = stored.sha256
@@ -68,7 +70,7 @@ class MirroredStore(ObjectStore):
         metadata: dict[str, str] | None = None,
         lock: ObjectLock | None = None,
     ) -> StoredObject:
-        options = dict(sha256=sha256, content_type=content_type, metadata=metadata, lock=lock)
+        options: dict[str, Any] = dict(sha256=sha256, content_type=content_type, metadata=metadata, lock=lock)
         stored = self.primary.put_file_once(key, path, **options)
         for replica in self.replicas:
             replica.put_file_once(key, path, **options)

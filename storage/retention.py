@@ -47,4 +47,5 @@ def lock_for(
         return ObjectLock(legal_hold=True)
     # Whole seconds: S3 keeps the date to the second, so what meta.json records is what the server reports.
     start = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    assert retention.years is not None  # a retention is permanent or a number of years
     return ObjectLock(mode=check_lock_mode(mode), retain_until=add_years(start, retention.years))

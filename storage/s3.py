@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import certifi
 import urllib3
@@ -148,12 +148,14 @@ class S3Store(ObjectStore):
                 # The mode was checked when the lock was made (schemas.LockMode).
                 retention = S3Retention((lock.mode or LockMode.governance).value, lock.retain_until)
         # Prefixed explicitly: minio would otherwise send keys like "content-language" as standard headers.
-        headers = {USER_METADATA_PREFIX + name: encode_metadata_value(value) for name, value in metadata.items()}
+        headers: dict[str, str | list[str] | tuple[str]] = {
+            USER_METADATA_PREFIX + name: encode_metadata_value(value) for name, value in metadata.items()
+        }
         with self._translated_errors("upload", key):
             result = self._client.put_object(
                 self.bucket,
                 key,
-                source,
+                cast(BinaryIO, source),  # a reader minio reads like a file: read(n) only
                 length=size,
                 content_type=content_type,
                 metadata=headers,
