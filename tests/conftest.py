@@ -103,6 +103,12 @@ SLOW_FILES = {
     "test_watch.py",
     "test_watch_concurrency.py",
 }
+# Files whose tests read pages with Tesseract (real under `make test`, replayed otherwise).
+TESSERACT_FILES = {
+    "test_archive_pdf.py", "test_archive_smuggling.py", "test_bad_input.py", "test_classify_cli.py",
+    "test_ingest_batch.py", "test_ingest_e2e.py", "test_ocr_cli.py", "test_ocr_engine.py", "test_page_queue.py",
+    "test_preprocess.py", "test_reindex.py", "test_samples.py", "test_watch.py", "test_watch_concurrency.py",
+}
 PREFECT_FILES = {"test_deployments.py", "test_inbox_flows.py", "test_reindex_flow.py", "test_ingest_e2e.py"}
 
 
@@ -114,6 +120,8 @@ def pytest_collection_modifyitems(config, items):
         uses_s3 = "s3_server" in item.fixturenames or "s3_store_url" in item.fixturenames or "s3" in param_id
         if uses_s3:
             item.add_marker(pytest.mark.s3)
+        if name in TESSERACT_FILES:
+            item.add_marker(pytest.mark.tesseract)
         if "prefect_harness" in item.fixturenames or name in PREFECT_FILES:
             item.add_marker(pytest.mark.prefect)
         if uses_s3 or name in SLOW_FILES or item.get_closest_marker("prefect"):
