@@ -105,9 +105,20 @@ SLOW_FILES = {
 }
 # Files whose tests read pages with Tesseract (real under `make test`, replayed otherwise).
 TESSERACT_FILES = {
-    "test_archive_pdf.py", "test_archive_smuggling.py", "test_bad_input.py", "test_classify_cli.py",
-    "test_ingest_batch.py", "test_ingest_e2e.py", "test_ocr_cli.py", "test_ocr_engine.py", "test_page_queue.py",
-    "test_preprocess.py", "test_reindex.py", "test_samples.py", "test_watch.py", "test_watch_concurrency.py",
+    "test_archive_pdf.py",
+    "test_archive_smuggling.py",
+    "test_bad_input.py",
+    "test_classify_cli.py",
+    "test_ingest_batch.py",
+    "test_ingest_e2e.py",
+    "test_ocr_cli.py",
+    "test_ocr_engine.py",
+    "test_page_queue.py",
+    "test_preprocess.py",
+    "test_reindex.py",
+    "test_samples.py",
+    "test_watch.py",
+    "test_watch_concurrency.py",
 }
 PREFECT_FILES = {"test_deployments.py", "test_inbox_flows.py", "test_reindex_flow.py", "test_ingest_e2e.py"}
 
