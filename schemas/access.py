@@ -5,6 +5,7 @@ query, never in a filter applied afterwards."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -58,3 +59,101 @@ class NotFound(SohoaFailure):
     code = "not_found"
     vi = "Không tìm thấy"
     en = "Not found"
+
+
+# --- The registry, accounts and the access log as data (catalog.identity keeps them; the API shows them). ---
+
+
+class AccessAction(StrEnum):
+    """What an access-log entry records. Reads of records (search, view, download, export) name the records;
+    changes to accounts and agencies name the account, token or agency in `records`."""
+
+    search = "search"
+    view = "view"
+    download = "download"
+    export = "export"
+    upload = "upload"
+    label = "label"
+    update = "update"  # a dossier's archival fields
+    login = "login"
+    login_failed = "login_failed"
+    logout = "logout"
+    user_add = "user_add"
+    user_passwd = "user_passwd"
+    user_disable = "user_disable"
+    token_create = "token_create"
+    token_revoke = "token_revoke"
+    agency_add = "agency_add"
+    agency_merge = "agency_merge"
+    agency_import = "agency_import"
+    accesslog_read = "accesslog_read"
+    accesslog_export = "accesslog_export"
+    accesslog_copy = "accesslog_copy"
+
+
+class AgencyInfo(BaseModel):
+    """An agency of the registry: code (13 characters), name, parent, validity, and the merger links."""
+
+    code: str
+    name: str
+    parent: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successors: list[str] = []  # the agencies it merged into
+    predecessors: list[str] = []  # the agencies merged into it (direct ones)
+
+
+class UserInfo(BaseModel):
+    """An account as shown to an admin: never its password hash."""
+
+    username: str
+    role: Role
+    agencies: list[str]  # as granted
+    pii: bool = False
+    disabled: bool = False
+    created_at: datetime
+    password_changed_at: datetime | None = None
+
+
+class TokenInfo(BaseModel):
+    """An API token as shown to an admin: never its secret nor its hash."""
+
+    id: str
+    name: str
+    role: Role
+    agencies: list[str]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class AccessEntry(BaseModel):
+    """One access-log entry. `hash` = sha256 of the previous entry's hash and this entry's canonical JSON
+    (catalog.identity.entry_hash): an edited or deleted entry breaks the chain."""
+
+    seq: int
+    at: str  # UTC, ISO 8601 with microseconds
+    actor_kind: str  # user | token | cli | anonymous
+    actor: str
+    address: str | None = None
+    action: str
+    records: list[str] = []
+    detail: dict = {}
+    prev_hash: str
+    hash: str
+
+
+class AccessLogProblem(BaseModel):
+    """What `sohoa accesslog verify` found: `edited` (an entry's hash does not match its fields), `missing`
+    (sequence numbers absent: deleted entries), `chain_broken` (an entry does not follow the one before it)."""
+
+    seq: int
+    problem: str
+    detail: str = ""
+
+
+class LoginFailed(SohoaFailure):
+    """One message for an unknown user, a wrong password and a disabled account: no user enumeration."""
+
+    code = "login_failed"
+    vi = "Sai tên đăng nhập hoặc mật khẩu"
+    en = "Wrong username or password"
