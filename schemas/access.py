@@ -88,7 +88,6 @@ class AccessAction(StrEnum):
     agency_import = "agency_import"
     accesslog_read = "accesslog_read"
     accesslog_export = "accesslog_export"
-    accesslog_copy = "accesslog_copy"
 
 
 class AgencyInfo(BaseModel):
