@@ -7,6 +7,11 @@ Ordinals (the `.NNN` of a document's folder) are handed out by `reserve_ordinal`
 under a unique constraint, so two ingests of one dossier running at once (two processes, one catalog) can never
 take the same one. A catalog made before this table existed gets it, filled from its documents, when opened.
 
+Search (`catalog.search`) reads the `documents` columns it filters and counts by (agency, type, year, date,
+number, notation, issuer) and the two-form full-text index; `record` writes both in the document's transaction,
+touching only that document's rows. A catalog made before those columns and that index existed gets them when
+opened, filled from the stored models and page texts (`sohoa reindex` refills everything from the store).
+
 SQLite failing under us (disk full, file unreadable, locked for too long) is a named failure (`disk_full`,
 `catalog_unavailable`), never a raw OperationalError with SQL in it.
 """
@@ -16,25 +21,30 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
     create_engine,
     event,
     func,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from catalog.search import index as search_index
 from catalog.search import search as search_documents
-from catalog.tables import audit_runs, documents, dossiers, metadata, ordinals, page_text
-from schemas import Document, DocumentStatus, Dossier, SearchResult
+from catalog.search.query import code_key
+from catalog.tables import DOCUMENT_SEARCH_COLUMNS, audit_runs, documents, dossiers, metadata, ordinals, page_text
+from schemas import DOC_TYPE_NAMES, Document, DocumentStatus, Dossier, SearchResult
 from schemas.failures import InvalidSetting, SohoaFailure
+from schemas.text import fold
 
 
 class CatalogUnavailable(SohoaFailure):
@@ -119,6 +129,76 @@ def _backfill_ordinals(connection) -> None:
         )
 
 
+def display_title(document: Document) -> str:
+    """What a hit shows: the printed heading (or the type's name) and the trích yếu, never the received file's
+    name (which may hold a citizen's name)."""
+    heading = document.classification.title or DOC_TYPE_NAMES.get(document.doc_type, document.doc_type.value)
+    subject = (document.classification.metadata.subject or "").strip()
+    if subject and fold(subject) not in fold(heading):
+        return f"{heading}: {subject}"
+    return heading
+
+
+def _search_columns(document: Document) -> dict[str, Any]:
+    """The `documents` columns search filters, sorts and counts by, from the document's classification."""
+    fields = document.classification.metadata
+    issued = fields.issued_date
+    return {
+        "doc_type": document.doc_type.value,
+        "title": display_title(document),
+        "issued_date": issued.isoformat() if issued else None,
+        "year": issued.year if issued else None,
+        "number": code_key(fields.number) if fields.number else None,
+        "notation": code_key(fields.notation) if fields.notation else None,
+        "issuer": " ".join(fold(fields.issuer).split()) if fields.issuer else None,
+    }
+
+
+def _search_key(connection: Connection, doc_id: str) -> int:
+    """The document's key in the full-text index: its own, or the next free one (taken under the write lock the
+    caller's upsert of the row already holds)."""
+    key = connection.execute(select(documents.c.search_key).where(documents.c.id == doc_id)).scalar_one()
+    if key is None:
+        connection.execute(
+            text(
+                "UPDATE documents SET search_key = (SELECT COALESCE(MAX(search_key), 0) + 1 FROM documents)"
+                " WHERE id = :id"
+            ),
+            {"id": doc_id},
+        )
+        key = connection.execute(select(documents.c.search_key).where(documents.c.id == doc_id)).scalar_one()
+    return int(key)
+
+
+def _page_texts(connection: Connection, doc_id: str) -> list[str]:
+    rows = connection.execute(
+        select(page_text.c.page, page_text.c.text).where(page_text.c.doc_id == doc_id).order_by(page_text.c.page)
+    ).all()
+    texts = [""] * (max((row.page for row in rows), default=0))
+    for row in rows:
+        texts[row.page - 1] = row.text
+    return texts
+
+
+def _upgrade_for_search(connection: Connection, index_was_there: bool) -> None:
+    """A catalog from before search's columns and index: the columns added, filled from each stored model, and
+    the pages indexed from `page_text` (one pass, when the catalog is first opened by this version)."""
+    present = {column["name"] for column in inspect(connection).get_columns(documents.name)}
+    missing = [name for name in DOCUMENT_SEARCH_COLUMNS if name not in present]
+    for name in missing:
+        column_type = documents.c[name].type.compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE documents ADD COLUMN {name} {column_type}")
+    for table_index in documents.indexes:
+        table_index.create(connection, checkfirst=True)
+    if not missing and index_was_there:
+        return
+    for row in connection.execute(select(documents.c.id, documents.c.document)).all():
+        document = Document.model_validate(row.document)
+        connection.execute(documents.update().where(documents.c.id == row.id).values(**_search_columns(document)))
+        key = _search_key(connection, row.id)
+        search_index.replace_pages(connection, key, display_title(document), _page_texts(connection, row.id))
+
+
 class Catalog:
     def __init__(self, url: str):
         if not url.startswith("sqlite:///"):
@@ -138,13 +218,24 @@ class Catalog:
         """Create what is missing, under the write lock taken first (BEGIN IMMEDIATE): processes opening one
         catalog at once take turns instead of racing to create the same tables."""
         with self.engine.connect() as connection:
-            if set(metadata.tables) | {"page_fts"} <= set(inspect(connection).get_table_names()):
+            found = inspect(connection)
+            columns = (
+                {column["name"] for column in found.get_columns(documents.name)}
+                if found.has_table("documents")
+                else set()
+            )
+            if (
+                set(metadata.tables) | {search_index.FTS_TABLE} <= set(found.get_table_names())
+                and set(DOCUMENT_SEARCH_COLUMNS) <= columns
+            ):
                 return  # nothing to create: no write lock taken (a catalog on read-only media still opens)
         with self.engine.connect() as connection:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             had_ordinals = inspect(connection).has_table(ordinals.name)
+            had_index = search_index.exists(connection)
             metadata.create_all(connection)
             search_index.create(connection)
+            _upgrade_for_search(connection, had_index)
             if not had_ordinals:
                 _backfill_ordinals(connection)
             connection.commit()
@@ -177,8 +268,6 @@ class Catalog:
             "dossier": document.dossier,
             "agency": document.agency,
             "source": document.source,
-            "doc_type": document.doc_type.value,
-            "title": document.title,
             "pages": document.pages,
             "sha256": document.sha256,
             "size": document.size,
@@ -186,6 +275,7 @@ class Catalog:
             "keys": keys,
             "received_at": document.received_at,
             "document": json.loads(document.model_dump_json()),
+            **_search_columns(document),
         }
         with self.engine.begin() as connection:
             statement = sqlite_insert(documents).values(**values)
@@ -204,7 +294,8 @@ class Catalog:
                         for number, body in enumerate(page_texts, start=1)
                     ],
                 )
-            search_index.replace_pages(connection, document.id, document.title, page_texts)
+            key = _search_key(connection, document.id)
+            search_index.replace_pages(connection, key, values["title"], page_texts)
             _keep_ordinal(connection, document)
 
     def update_document(self, document: Document) -> None:
@@ -217,17 +308,15 @@ class Catalog:
             )
 
     def update_classification(self, document: Document) -> None:
-        """A document's type changed (an archivist's label): its model, type and title columns follow."""
+        """A document's type changed (an archivist's label): its model, search columns and indexed title follow."""
         with self.engine.begin() as connection:
             connection.execute(
                 documents.update()
                 .where(documents.c.id == document.id)
-                .values(
-                    document=json.loads(document.model_dump_json()),
-                    doc_type=document.doc_type.value,
-                    title=document.title,
-                )
+                .values(document=json.loads(document.model_dump_json()), **_search_columns(document))
             )
+            key = _search_key(connection, document.id)
+            search_index.replace_pages(connection, key, display_title(document), _page_texts(connection, document.id))
 
     def first_page_texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
         """The first page with text of each document (what classification reads)."""
@@ -317,8 +406,9 @@ class Catalog:
         removed = sorted(self.ids() - keep)
         with self.engine.begin() as connection:
             for doc_id in removed:
+                key = connection.execute(select(documents.c.search_key).where(documents.c.id == doc_id)).scalar()
                 connection.execute(page_text.delete().where(page_text.c.doc_id == doc_id))
-                search_index.delete(connection, doc_id)
+                search_index.delete(connection, key)
                 connection.execute(documents.delete().where(documents.c.id == doc_id))
                 connection.execute(ordinals.delete().where(ordinals.c.doc_id == doc_id))
         return removed
@@ -353,7 +443,26 @@ class Catalog:
             return [row.report for row in rows]
 
     def search(
-        self, query: str, *, doc_type: str | None = None, dossier: str | None = None, limit: int = 20
+        self,
+        query: str,
+        *,
+        agencies: Collection[str] | None = None,
+        doc_type: str | None = None,
+        agency: str | None = None,
+        dossier: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: str = "relevance",
     ) -> SearchResult:
-        """Full-text search (catalog.search), over this catalog's connection."""
-        return search_documents(self.engine, query, doc_type=doc_type, dossier=dossier, limit=limit)
+        """Full-text search (catalog.search) over this catalog; `agencies` is the caller's scope (None: all)."""
+        return search_documents(
+            self.engine,
+            query,
+            agencies=agencies,
+            doc_type=doc_type,
+            agency=agency,
+            dossier=dossier,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+        )

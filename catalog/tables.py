@@ -3,7 +3,7 @@ records, fixity audits and ordinal reservations. `catalog.records` writes them; 
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -23,7 +23,26 @@ documents = Table(
     Column("keys", JSON, nullable=False),
     Column("received_at", DateTime(timezone=True)),
     Column("document", JSON, nullable=False),  # the full meta.json model, for the API and exports
+    # What search filters, sorts and counts by (catalog.search), copied from the model so each is an index
+    # lookup. A catalog made before these existed gets them when opened (catalog.records), filled from `document`.
+    # search_key numbers the document's rows in the full-text index (rowid = search_key << 16 | page), so writing
+    # or removing a document touches only its own rows.
+    Column("search_key", Integer),
+    Column("issued_date", String(10)),  # ISO date (YYYY-MM-DD) the document bears, if read
+    Column("year", Integer),  # of issued_date
+    Column("number", String(64)),  # search form (catalog.search.query.code_key) of the number ("12")
+    Column("notation", String(128)),  # search form of the notation ("qd-ubnd")
+    Column("issuer", Text),  # folded issuer, for coquan:
+    Index("ix_documents_search_key", "search_key", unique=True),
+    Index("ix_documents_agency", "agency"),
+    Index("ix_documents_year", "year"),
+    Index("ix_documents_issued_date", "issued_date"),
+    Index("ix_documents_number", "number"),
+    Index("ix_documents_notation", "notation"),
 )
+
+# Columns added to `documents` after catalogs were first made: added (empty) to an older catalog when it is opened.
+DOCUMENT_SEARCH_COLUMNS = ("search_key", "issued_date", "year", "number", "notation", "issuer")
 
 page_text = Table(
     "page_text",

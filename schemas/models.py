@@ -287,13 +287,21 @@ class DocumentReport(BaseModel):
 class SearchHit(BaseModel):
     id: str
     dossier: str | None
+    agency: str | None = None
     doc_type: DocType
-    title: str
+    title: str  # the document's type and trích yếu, never the received file's name (it may name a citizen)
     score: float
     snippet: str
     page: int
 
 
+def _no_facets() -> dict[str, dict[str, int]]:
+    return {"doc_type": {}, "agency": {}, "year": {}}
+
+
 class SearchResult(BaseModel):
     total: int
     hits: list[SearchHit]
+    # Matching documents per type, agency and year, over the whole result (not only this page of hits).
+    facets: dict[str, dict[str, int]] = Field(default_factory=_no_facets)
+    total_is_estimate: bool = False  # True when `total` was capped instead of counted

@@ -40,3 +40,33 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded words of a text (what the index and the query both speak)."""
     return _WORD.findall(fold(text))
+
+
+# Vietnamese tone marks (NFD combining characters). The vowel-quality marks (circumflex, breve, horn) are not tones.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+# The clusters whose tone two spelling habits place differently when they end a syllable: hoà / hòa, khoẻ / khỏe,
+# thuỷ / thủy, uỷ / ủy. "qu" is a consonant (quý, quỳ), and a following letter or mark (hoàng, hoặc, khuyến, xoáy)
+# fixes the place, so those are left alone.
+_TWO_PLACES = re.compile(
+    rf"(?<![qQ])([oOuU])([{_TONES}]?)([aAeEyY])([{_TONES}]?)(?![\w\u0300-\u036f])",
+    re.UNICODE,
+)
+
+
+def _tone_on_first(found: re.Match) -> str:
+    first, first_tone, second, second_tone = found.groups()
+    if (first.lower(), second.lower()) not in {("o", "a"), ("o", "e"), ("u", "y")}:
+        return found.group(0)
+    return first + (first_tone or second_tone) + second
+
+
+def normalise_tones(text: str) -> str:
+    """NFC text with one tone placement for hoà/hòa, khoẻ/khỏe, thuỷ/thủy, uỷ/ủy (the mark on the first vowel), so
+    both spellings are one word. Keeps the length of the NFC text, like `fold`."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _TWO_PLACES.sub(_tone_on_first, decomposed))
+
+
+def exact_form(text: str) -> str:
+    """The form the exact index and an exact query speak: NFC, lower-case, one tone placement."""
+    return normalise_tones(unicodedata.normalize("NFC", text).lower())

@@ -96,27 +96,46 @@ def ingest(
 
 @app.command()
 def search(
-    query: str = typer.Argument(..., help="Từ khoá, có dấu hoặc không dấu / words, with or without diacritics."),
+    query: str = typer.Argument(
+        ...,
+        help=(
+            'Từ khoá, có dấu hoặc không dấu; "cụm từ", tiền tố*, -loại trừ; bộ lọc type: agency: dossier: so: '
+            "kyhieu: ngay:2023-01..2023-06 coquan: nam: / words, phrases, prefix*, -excluded, field filters."
+        ),
+    ),
     doc_type: Optional[str] = typer.Option(None, "--type", help="Loại văn bản (slug), ví dụ quyet_dinh."),
+    agency: Optional[str] = typer.Option(None, "--agency", help="Mã cơ quan / agency code."),
     dossier: Optional[str] = typer.Option(None, "--dossier", help="Mã hồ sơ."),
     limit: int = typer.Option(20, "--limit", min=1, max=1000),
+    offset: int = typer.Option(0, "--offset", min=0, max=100_000),
+    sort: str = typer.Option("relevance", "--sort", help="relevance | date (mới nhất trước / newest first)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Tìm kiếm văn bản / full-text search (diacritics ignored)."""
+    """Tìm kiếm văn bản / full-text search (with or without diacritics, filters, facets)."""
     from archive import Archive
-    from schemas.codes import check_dossier_code
+    from schemas.codes import check_agency_code, check_dossier_code
 
-    if dossier is not None:
-        try:
+    try:
+        if dossier is not None:
             dossier = check_dossier_code(dossier, "--dossier")
-        except SohoaFailure as failure:
-            fail(failure, as_json)
-    with Archive.open() as archive:
-        result = archive.catalog.search(query, doc_type=doc_type, dossier=dossier, limit=limit)
+        if agency is not None:
+            agency = check_agency_code(agency, "--agency")
+        with Archive.open() as archive:
+            # The server's shell: no agency scope (the API passes the caller's agencies).
+            result = archive.catalog.search(
+                query, doc_type=doc_type, agency=agency, dossier=dossier, limit=limit, offset=offset, sort=sort
+            )
+    except SohoaFailure as failure:
+        fail(failure, as_json)
     if as_json:
         emit(result.model_dump(mode="json"))
         return
-    typer.echo(f"{result.total} kết quả / hits", err=True)
+    estimate = "≈" if result.total_is_estimate else ""
+    typer.echo(f"{estimate}{result.total} kết quả / hits", err=True)
+    for name, counts in result.facets.items():
+        if counts:
+            shown = ", ".join(f"{value} {count}" for value, count in list(counts.items())[:8])
+            typer.echo(f"  {name}: {shown}", err=True)
     for hit in result.hits:
         typer.echo(f"{hit.score:7.2f}  {hit.doc_type.value:14} {hit.title}  (trang {hit.page})\n         {hit.snippet}")
 

@@ -68,7 +68,7 @@ def test_sample_dossier_into_the_folder_store_through_the_cli(sample_dossier, so
     decision = next(document for document in documents if document.doc_type == "quyet_dinh")
     hits = search("quyet dinh dat dai")
     assert hits and hits[0]["id"] == ids[decision.path.name]
-    assert set(hits[0]) == {"id", "dossier", "doc_type", "title", "score", "snippet", "page"}
+    assert set(hits[0]) == {"id", "dossier", "agency", "doc_type", "title", "score", "snippet", "page"}
 
     # The same scans again: recognised as duplicates, nothing new written.
     keys_before = list(store.list())
