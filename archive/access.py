@@ -533,10 +533,10 @@ def _export_row(entry: AccessEntry) -> list:
     return [values[column] for column in EXPORT_COLUMNS]
 
 
-def write_access_export(entries: list[AccessEntry], out: Path) -> Path:
-    """The entries as CSV (UTF-8 with BOM, for spreadsheet programs) or .xlsx, by the file's suffix."""
+def write_access_export(entries: list[AccessEntry], out: Path, fmt: str | None = None) -> Path:
+    """The entries as CSV (UTF-8 with BOM, for spreadsheet programs) or xlsx: `fmt`, else the file's suffix."""
     headers = [EXPORT_HEADERS[column] for column in EXPORT_COLUMNS]
-    if out.suffix.lower() == ".xlsx":
+    if (fmt or out.suffix.lower().lstrip(".")) == "xlsx":
         from openpyxl import Workbook
         from openpyxl.styles import Font
 
@@ -566,12 +566,14 @@ def export_access(
     since: date | datetime | str | None = None,
     until: date | datetime | str | None = None,
     *,
+    fmt: str | None = None,
     by: Principal | None = None,
     address: str | None = None,
 ) -> int:
-    """Write the matching entries to `out` (.csv or .xlsx); reading the log is itself logged. Returns how many."""
+    """Write the matching entries to `out` (csv or xlsx: `fmt`, else by the suffix); reading the log is itself
+    logged. Returns how many."""
     entries = read_access(archive, user, record, since, until)
-    write_access_export(entries, out)
+    write_access_export(entries, out, fmt)
     detail = {
         "user": user,
         "record": record,

@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+import sohoa.cli_admin  # noqa: F401
 import sohoa.cli_archive  # noqa: F401
 import sohoa.cli_classify  # noqa: F401
 import sohoa.cli_core  # noqa: F401
