@@ -621,3 +621,20 @@ def copy_access_log(archive: Archive, day: date | None = None) -> dict:
     except RetentionLocked:  # another process copied other bytes meanwhile
         raise AccessCopyDiffers(key) from None
     return {"day": day.isoformat(), "key": key, "entries": entries, "status": "copied"}
+
+
+def copy_pending_access_logs(archive: Archive) -> list[dict]:
+    """Every finished UTC day since the log began that has no copy in the store yet (a missed daily run is caught
+    up), oldest first. Days already copied are not read again."""
+    first = identity.read_access(archive.catalog, limit=1)
+    if not first:
+        return []
+    day = datetime.fromisoformat(first[0].at).astimezone(UTC).date()
+    copied = set(archive.store.list(ACCESS_LOG_PREFIX))
+    outcomes = []
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    while day <= yesterday:
+        if access_copy_key(day) not in copied:
+            outcomes.append(copy_access_log(archive, day))
+        day += timedelta(days=1)
+    return outcomes

@@ -5,7 +5,7 @@ a prompt, never from the command line (other users of the machine see argv); a t
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -387,20 +387,28 @@ def accesslog_export(
 
 @accesslog_app.command("copy")
 def accesslog_copy(
-    day: Optional[str] = typer.Option(None, "--day", help="Ngày (UTC), mặc định hôm qua / UTC day, default yesterday."),
+    day: Optional[str] = typer.Option(
+        None,
+        "--day",
+        help="Một ngày (UTC); mặc định mọi ngày đã qua chưa sao / one UTC day; default every day not yet copied.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Sao nhật ký một ngày vào kho, có khoá như bản gốc / copy a day of the access log to the store, locked."""
+    """Sao nhật ký vào kho, có khoá như bản gốc (chạy hằng ngày) / copy the access log to the store, locked like
+    originals (run daily): each finished UTC day once."""
     from archive import Archive
-    from archive.access import copy_access_log
+    from archive.access import copy_access_log, copy_pending_access_logs
 
     try:
-        wanted = _day(day, "--day") or (datetime.now(UTC).date() - timedelta(days=1))
+        wanted = _day(day, "--day")
         with Archive.open() as archive:
-            outcome = copy_access_log(archive, wanted)
+            outcomes = [copy_access_log(archive, wanted)] if wanted else copy_pending_access_logs(archive)
     except SohoaFailure as failure:
         fail(failure, as_json)
     if as_json:
-        emit(outcome)
-    state = "đã sao / copied" if outcome["status"] == "copied" else "đã có sẵn / already copied"
-    typer.echo(f"{outcome['day']}: {outcome['entries']} mục / entries, {state}: {outcome['key']}", err=True)
+        emit({"copies": outcomes})
+    for outcome in outcomes:
+        state = "đã sao / copied" if outcome["status"] == "copied" else "đã có sẵn / already copied"
+        typer.echo(f"{outcome['day']}: {outcome['entries']} mục / entries, {state}: {outcome['key']}", err=True)
+    if not outcomes:
+        typer.echo("Không có ngày nào cần sao / no day to copy", err=True)
