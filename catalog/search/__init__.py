@@ -23,6 +23,12 @@ SORTS = ("relevance", "date")
 MAX_LIMIT = 1000
 MAX_OFFSET = 100_000
 FACETS = ("doc_type", "agency", "year")
+# Ranking is computed by FTS5 for every candidate page (it has no top-k pruning): when more documents than this
+# match, the relevance order is taken among the newest RANKED_PAGES matching pages (by index order, i.e. the most
+# recently recorded), which keeps a query over a common word fast however large the archive. The total and the
+# facets still count every matching document.
+RANK_ALL_UP_TO_DOCUMENTS = 1000
+RANKED_PAGES = 3000
 # Documents without a date sort after those with one, then by arrival.
 _BY_DATE = "d.issued_date IS NULL, d.issued_date DESC, d.received_at DESC, d.id"
 
@@ -130,7 +136,7 @@ def _facets(connection: Connection, matching: str, params: dict[str, Any]) -> tu
 
 
 def _ranked(
-    connection: Connection, parsed: ParsedQuery, where: _Conditions, sort: str, limit: int, offset: int
+    connection: Connection, parsed: ParsedQuery, where: _Conditions, sort: str, limit: int, offset: int, total: int
 ) -> list[tuple[str, int, float]]:
     """(document id, best page, score) of one page of hits."""
     params = dict(where.params, limit=limit, offset=offset)
@@ -144,13 +150,27 @@ def _ranked(
         return [(row[0], 1, 0.0) for row in rows]
     params["match"] = match
     order = "best, d.id" if sort == "relevance" else _BY_DATE
+    window = ""
+    if sort == "relevance" and total > RANK_ALL_UP_TO_DOCUMENTS and offset + limit <= RANK_ALL_UP_TO_DOCUMENTS:
+        newest = connection.execute(
+            text(
+                f"SELECT f.rowid FROM {index.FTS_TABLE} f"
+                f" JOIN documents d ON d.search_key = f.rowid >> {index.PAGE_BITS}"
+                f" WHERE {index.FTS_TABLE} MATCH :match AND {where.sql}"
+                " ORDER BY f.rowid DESC LIMIT 1 OFFSET :cap"
+            ),
+            dict(params, cap=RANKED_PAGES - 1),
+        ).scalar()
+        if newest is not None:
+            window = " AND rowid >= :newest"
+            params["newest"] = newest
     # rank (bm25 with the index's column weights) is computed inside FTS5; MIN picks each document's best page
     # (SQLite gives the bare `page` column of the row holding the minimum).
     rows = connection.execute(
         text(
             f"SELECT d.id, m.page, MIN(m.rank) AS best FROM"
             f" (SELECT rowid >> {index.PAGE_BITS} AS k, rowid & {index.MAX_PAGE} AS page, rank"
-            f"  FROM {index.FTS_TABLE} WHERE {index.FTS_TABLE} MATCH :match) m"
+            f"  FROM {index.FTS_TABLE} WHERE {index.FTS_TABLE} MATCH :match{window}) m"
             f" JOIN documents d ON d.search_key = m.k WHERE {where.sql}"
             f" GROUP BY m.k ORDER BY {order} LIMIT :limit OFFSET :offset"
         ),
@@ -188,7 +208,7 @@ def search(
     with engine.connect() as connection:
         matching, params = _matching_documents(parsed, where)
         total, facets = _facets(connection, matching, params)
-        ranked = _ranked(connection, parsed, where, sort, limit, offset) if total > offset else []
+        ranked = _ranked(connection, parsed, where, sort, limit, offset, total) if total > offset else []
         hits = _hits(connection, ranked, parsed)
     return SearchResult(total=total, hits=hits, facets=facets)
 
