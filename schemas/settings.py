@@ -86,6 +86,17 @@ class Settings(BaseSettings):
         "watcher (default <host>-<pid>).",
     )
 
+    # The web app and API (`sohoa serve`).
+    secret_key: str = Field(
+        "", description="Key that signs session cookies (default: made once, kept in SOHOA_HOME/secret.key, mode 600)."
+    )
+    cookie_secure: bool = Field(False, description="1 behind TLS: session cookies are sent over HTTPS only.")
+    session_idle_minutes: float = Field(30, gt=0, description="A session unused this long ends.")
+    session_max_hours: float = Field(10, gt=0, description="A session ends this long after sign-in, used or not.")
+    login_attempts: int = Field(
+        5, ge=1, description="Failed sign-ins allowed per user (and 4x per address) in 15 minutes, then 429."
+    )
+
     @field_validator("retention")
     @classmethod
     def _check_retention(cls, value: str) -> str:

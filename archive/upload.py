@@ -1,0 +1,99 @@
+"""Files a clerk uploads (the web page) or another system pushes (the API) into a dossier: the same ingest as the
+watched folder, each file's report back. Each upload is written to a private temporary folder as it arrives, and
+refused as soon as it passes the size limit: nothing is ever read whole into memory."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from archive import reading
+from archive.context import Archive
+from catalog import views
+from schemas import DocumentReport, DocumentStatus
+from schemas.access import Principal
+from schemas.codes import NATIONAL_DOSSIER_CODE, check_agency_code, check_dossier_code
+from schemas.failures import EmptyFile, FileTooLarge, SohoaFailure
+
+IngestFunction = Callable[..., list[DocumentReport]]
+CHUNK = 1024 * 1024
+
+
+class AgencyNotGranted(SohoaFailure):
+    code = "agency_not_granted"
+    vi = "Tài khoản không được nộp hồ sơ cho cơ quan này"
+    en = "This account may not file dossiers for that agency"
+
+
+class DossierOfAnotherAgency(SohoaFailure):
+    code = "agency_mismatch"
+    vi = "Mã hồ sơ thuộc cơ quan khác; không thể thêm tệp vào hồ sơ này"
+    en = "The dossier code belongs to another agency; files cannot be added to it"
+
+
+def check_target(archive: Archive, principal: Principal, dossier: str, agency: str) -> tuple[str, str]:
+    """The dossier and agency an upload goes into, once the caller may write there."""
+    reading._require(principal, reading.UPLOADERS)
+    agency = check_agency_code(agency, "agency")
+    dossier = check_dossier_code(dossier, "dossier")
+    if agency not in principal.granted:
+        raise AgencyNotGranted(agency)
+    if NATIONAL_DOSSIER_CODE.fullmatch(dossier) and dossier[: len(agency)] != agency:
+        raise DossierOfAnotherAgency(dossier)  # the national code names its agency
+    # A dossier that already holds another agency's documents is not this caller's to add to.
+    existing = views.dossier_documents(archive.catalog.engine, dossier, None)
+    if any(document.agency not in (None, agency) for document in existing):
+        raise DossierOfAnotherAgency(dossier)
+    return dossier, agency
+
+
+def _save(stream: BinaryIO, target: Path, max_bytes: int) -> None:
+    written = 0
+    with target.open("wb") as out:
+        while chunk := stream.read(CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise FileTooLarge(f"> {max_bytes // (1024 * 1024)} MiB")
+            out.write(chunk)
+    if written == 0:
+        raise EmptyFile()
+
+
+def upload(
+    archive: Archive,
+    principal: Principal,
+    dossier: str,
+    agency: str,
+    files: Iterable[tuple[str, BinaryIO]],
+    ingest: IngestFunction,
+    *,
+    address: str = "",
+) -> list[DocumentReport]:
+    """Ingest uploaded files into `dossier`, in the order given; one report per file (a refused file is
+    `quarantined` with its named failure, nothing of it stored)."""
+    dossier, agency = check_target(archive, principal, dossier, agency)
+    max_bytes = archive.settings.max_file_mb * 1024 * 1024
+    with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as folder:
+        saved: list[tuple[int, str, Path]] = []
+        reports: dict[int, DocumentReport] = {}
+        for position, (name, stream) in enumerate(files):
+            # Numbered names keep the clerk's order and never let an uploaded name choose a path.
+            target = Path(folder) / f"{position:04d}{Path(name).suffix.lower()[:10]}"
+            try:
+                _save(stream, target, max_bytes)
+            except SohoaFailure as failure:
+                reports[position] = DocumentReport(
+                    id=None, dossier=dossier, source=name, status=DocumentStatus.quarantined, failure=failure.as_data()
+                )
+                target.unlink(missing_ok=True)
+                continue
+            saved.append((position, name, target))
+        if saved:
+            ingested = ingest([str(path) for _, _, path in saved], dossier=dossier, agency=agency)
+            for (position, name, _), report in zip(saved, ingested, strict=True):
+                reports[position] = report.model_copy(update={"source": name})
+    ordered = [reports[position] for position in sorted(reports)]
+    reading._log(archive, principal, "upload", [report.id for report in ordered if report.id], address, dossier=dossier)
+    return ordered

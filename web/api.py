@@ -1,0 +1,366 @@
+"""The JSON API under /api/: every route resolves its caller first (session cookie or bearer token) and calls the
+application layer with that `Principal`; the catalog narrows every read to the caller's agencies. Errors are JSON
+`{code, vi, en}` with the matching HTTP status (web.app)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+
+from archive import reading
+from archive.context import Archive
+from schemas import DocType
+from schemas.access import Forbidden, NotSignedIn, Principal, Role
+from schemas.failures import SohoaFailure
+from web.security import AttemptLimiter, Sessions, bearer_token, check_csrf
+
+router = APIRouter(prefix="/api")
+RANGE_CHUNK = 256 * 1024
+
+
+class InvalidRange(SohoaFailure):
+    code = "invalid_range"
+    vi = "Khoảng byte yêu cầu (Range) không hợp lệ"
+    en = "The requested byte range is not satisfiable"
+
+
+class UnknownDocType(SohoaFailure):
+    code = "unknown_doc_type"
+    vi = "Không phải loại văn bản đã biết"
+    en = "Not a known document type"
+
+
+def archive_of(request: Request) -> Archive:
+    return request.app.state.archive
+
+
+def address_of(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def caller(request: Request, response: Response) -> Principal:
+    """The signed-in user or the token's system; 401 without either. A cookie session must carry its CSRF token on
+    every state-changing request."""
+    from archive.access import principal_for, principal_for_token
+
+    archive = archive_of(request)
+    token = bearer_token(request)
+    if token is not None:
+        principal = principal_for_token(archive, token)
+        if principal is None:
+            raise NotSignedIn("token")
+        return principal
+    sessions: Sessions = request.app.state.sessions
+    session = sessions.read(request)
+    if session is None:
+        raise NotSignedIn()
+    check_csrf(request, session)
+    try:
+        principal = principal_for(archive, session.user)
+    except SohoaFailure:  # disabled or removed since sign-in
+        raise NotSignedIn() from None
+    sessions.refresh(response, session)
+    return principal
+
+
+Caller = Annotated[Principal, Depends(caller)]
+
+
+def admin(principal: Caller) -> Principal:
+    if not principal.may(Role.admin):
+        raise Forbidden(principal.role.value)
+    return principal
+
+
+Admin = Annotated[Principal, Depends(admin)]
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+class Credentials(BaseModel):
+    username: str
+    password: str
+
+
+@router.post("/login")
+def login(credentials: Credentials, request: Request, response: Response) -> dict[str, Any]:
+    """Đăng nhập / sign in: a session cookie, and the CSRF token to send back in X-CSRF-Token."""
+    from archive.access import authenticate
+
+    limiter: AttemptLimiter = request.app.state.attempts
+    address = address_of(request)
+    limiter.check(credentials.username, address)
+    try:
+        principal = authenticate(archive_of(request), credentials.username, credentials.password, address)
+    except SohoaFailure:
+        limiter.failed(credentials.username, address)
+        raise
+    limiter.succeeded(credentials.username)
+    session = request.app.state.sessions.start(response, principal.name)
+    return {
+        "username": principal.name,
+        "role": principal.role.value,
+        "agencies": sorted(principal.granted),
+        "pii": principal.pii,
+        "csrf_token": session.csrf,
+    }
+
+
+@router.post("/logout")
+def logout(principal: Caller, request: Request, response: Response) -> dict[str, Any]:
+    request.app.state.sessions.end(response)
+    reading._log(archive_of(request), principal, "logout", [], address_of(request))
+    return {"ok": True}
+
+
+# ---------------------------------------------------------------- search and documents
+
+
+@router.get("/search")
+def search(
+    principal: Caller,
+    request: Request,
+    q: str = "",
+    type: str | None = None,
+    agency: str | None = None,
+    dossier: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    sort: str = "relevance",
+) -> dict[str, Any]:
+    result = reading.search(
+        archive_of(request),
+        principal,
+        q,
+        address=address_of(request),
+        doc_type=type,
+        agency=agency,
+        dossier=dossier,
+        limit=limit,
+        offset=offset,
+        sort=sort,
+    )
+    return result.model_dump(mode="json")
+
+
+@router.get("/documents/{doc_id}")
+def document(doc_id: str, principal: Caller, request: Request) -> dict[str, Any]:
+    return reading.document(archive_of(request), principal, doc_id, address=address_of(request))
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single `bytes=a-b` range, None without one; InvalidRange when it cannot be served."""
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip() != "bytes" or "," in spec:
+        raise InvalidRange(header[:40])
+    start_text, _, end_text = spec.strip().partition("-")
+    try:
+        if start_text:
+            first, last = int(start_text), int(end_text) if end_text else size - 1
+        else:  # the last N bytes
+            first, last = max(0, size - int(end_text)), size - 1
+    except ValueError:
+        raise InvalidRange(header[:40]) from None
+    if first > last or first >= size:
+        raise InvalidRange(header[:40])
+    return first, min(last, size - 1)
+
+
+def _stream(request: Request, principal: Principal, doc_id: str, role: str) -> StreamingResponse:
+    archive = archive_of(request)
+    opened = reading.open_stored(archive, principal, doc_id, role, address=address_of(request))
+    stream, size, media_type, name = opened.__enter__()
+    try:
+        wanted = _byte_range(request.headers.get("range"), size)
+    except BaseException:
+        opened.__exit__(None, None, None)
+        raise
+    first, last = wanted if wanted else (0, size - 1)
+
+    def body():
+        try:
+            skip = first
+            while skip > 0:  # the store gives a stream; a range is served by skipping to it, never loading it
+                skipped = stream.read(min(RANGE_CHUNK, skip))
+                if not skipped:
+                    return
+                skip -= len(skipped)
+            left = last - first + 1
+            while left > 0:
+                chunk = stream.read(min(RANGE_CHUNK, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
+        finally:
+            opened.__exit__(None, None, None)
+
+    headers = {
+        "accept-ranges": "bytes",
+        "content-length": str(last - first + 1),
+        "content-disposition": f'attachment; filename="{name}"',
+    }
+    if wanted:
+        headers["content-range"] = f"bytes {first}-{last}/{size}"
+    return StreamingResponse(body(), status_code=206 if wanted else 200, media_type=media_type, headers=headers)
+
+
+@router.get("/documents/{doc_id}/original")
+def original(doc_id: str, principal: Caller, request: Request) -> StreamingResponse:
+    return _stream(request, principal, doc_id, "original")
+
+
+@router.get("/documents/{doc_id}/archive.pdf")
+def archive_pdf(doc_id: str, principal: Caller, request: Request) -> StreamingResponse:
+    return _stream(request, principal, doc_id, "archive")
+
+
+@router.get("/documents/{doc_id}/pages/{number}.png")
+def page_png(
+    doc_id: str,
+    number: int,
+    principal: Caller,
+    request: Request,
+    width: Annotated[int, Query(ge=100, le=3000)] = 1000,
+) -> Response:
+    archive = archive_of(request)
+    cache = archive.settings.home_dir / "cache" / "pages"
+    png = reading.page_image(archive, principal, doc_id, number, width, cache=cache, address=address_of(request))
+    return Response(png, media_type="image/png", headers={"cache-control": "private, max-age=3600"})
+
+
+class Label(BaseModel):
+    doc_type: str
+
+
+@router.post("/documents/{doc_id}/label")
+def label(doc_id: str, body: Label, principal: Caller, request: Request) -> dict[str, Any]:
+    try:
+        doc_type = DocType(body.doc_type)
+    except ValueError:
+        raise UnknownDocType(body.doc_type[:40]) from None
+    return reading.label(archive_of(request), principal, doc_id, doc_type, address=address_of(request))
+
+
+@router.get("/review")
+def review(
+    principal: Caller,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    return reading.review_queue(archive_of(request), principal, limit=limit, offset=offset, address=address_of(request))
+
+
+# ---------------------------------------------------------------- dossiers
+
+
+@router.get("/dossiers/{code}")
+def dossier(code: str, principal: Caller, request: Request) -> dict[str, Any]:
+    return reading.dossier(archive_of(request), principal, code, address=address_of(request))
+
+
+@router.patch("/dossiers/{code}")
+def dossier_fields(code: str, values: dict[str, Any], principal: Caller, request: Request) -> dict[str, Any]:
+    updated = reading.set_dossier_fields(archive_of(request), principal, code, values, address=address_of(request))
+    return json.loads(updated.model_dump_json())
+
+
+@router.get("/dossiers/{code}/export")
+def dossier_export(
+    code: str, principal: Caller, request: Request, format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json"
+) -> Response:
+    data = reading.export_dossier(archive_of(request), principal, code, format, address=address_of(request))
+    if format == "json":
+        return Response(data, media_type="application/json")
+    media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, media_type=media, headers={"content-disposition": f'attachment; filename="{code}.xlsx"'})
+
+
+@router.post("/dossiers/{code}/files")
+def upload(
+    code: str,
+    principal: Caller,
+    request: Request,
+    files: Annotated[list[UploadFile], File()],
+    agency: Annotated[str, Form()],
+) -> dict[str, Any]:
+    """Tệp vào hồ sơ / files into a dossier: the same ingest as the watched folder; one report per file."""
+    from archive.upload import upload as upload_files
+
+    reports = upload_files(
+        archive_of(request),
+        principal,
+        code,
+        agency,
+        [(item.filename or "upload", item.file) for item in files],
+        request.app.state.ingest,
+        address=address_of(request),
+    )
+    return {"documents": [report.model_dump(mode="json") for report in reports]}
+
+
+@router.get("/stats")
+def stats(principal: Caller, request: Request) -> dict[str, Any]:
+    return reading.statistics(archive_of(request), principal, address=address_of(request))
+
+
+# ---------------------------------------------------------------- admin
+
+
+@router.get("/users")
+def users(principal: Admin, request: Request) -> dict[str, Any]:
+    from archive.access import list_users
+
+    found = list_users(archive_of(request))
+    reading._log(archive_of(request), principal, "view", [], address_of(request), what="users")
+    return {"users": [item.model_dump(mode="json") for item in found]}
+
+
+@router.get("/accesslog")
+def accesslog(
+    principal: Admin,
+    request: Request,
+    user: str | None = None,
+    record: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    from archive.access import read_access
+
+    entries = read_access(archive_of(request), user=user, record=record, limit=limit, newest_first=True)
+    reading._log(archive_of(request), principal, "accesslog_read", [], address_of(request))
+    return {"entries": [entry.model_dump(mode="json") for entry in entries]}
+
+
+# ---------------------------------------------------------------- for the load balancer
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready")
+def ready(request: Request) -> JSONResponse:
+    """The catalog answers and the store answers: this instance can serve."""
+    archive = archive_of(request)
+    checks: dict[str, str] = {}
+    try:
+        archive.catalog.status_of("-")
+        checks["catalog"] = "ok"
+    except Exception as error:
+        checks["catalog"] = type(error).__name__
+    try:
+        archive.store.exists("_ready")
+        checks["store"] = "ok"
+    except Exception as error:
+        checks["store"] = type(error).__name__
+    healthy = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "unavailable", **checks}, status_code=200 if healthy else 503)
