@@ -507,8 +507,22 @@ def read_access(
     return identity.read_access(archive.catalog, user, record, since, until, **options)
 
 
-def verify_access_log(archive: Archive) -> list[AccessLogProblem]:
-    return identity.verify_access_log(archive.catalog)
+def verify_access_log(archive: Archive, *, against_copies: bool = False) -> list[AccessLogProblem]:
+    """The chain's problems (empty: intact); `against_copies` also compares every day copied to the store with the
+    catalog's entries of that day (`copy_differs`): a chain rewritten whole in the catalog shows there."""
+    problems = identity.verify_access_log(archive.catalog)
+    if not against_copies:
+        return problems
+    for key in sorted(archive.store.list(ACCESS_LOG_PREFIX)):
+        try:
+            day = date.fromisoformat(key.rsplit("/", 1)[-1].removesuffix(".jsonl"))
+        except ValueError:
+            continue  # not a daily copy
+        stored = archive.store.get_bytes(key)
+        if stored != access_day_bytes(archive, day):
+            first = json.loads(stored.split(b"\n", 1)[0]).get("seq", 0) if stored.strip() else 0
+            problems.append(AccessLogProblem(seq=first, problem="copy_differs", detail=key))
+    return problems
 
 
 EXPORT_COLUMNS = ("seq", "at", "actor_kind", "actor", "address", "action", "records", "detail", "hash")

@@ -143,7 +143,8 @@ class AccessEntry(BaseModel):
 
 class AccessLogProblem(BaseModel):
     """What `sohoa accesslog verify` found: `edited` (an entry's hash does not match its fields), `missing`
-    (sequence numbers absent: deleted entries), `chain_broken` (an entry does not follow the one before it)."""
+    (sequence numbers absent: deleted entries), `chain_broken` (an entry does not follow the one before it),
+    `copy_differs` (a day's entries no longer match their locked copy in the store)."""
 
     seq: int
     problem: str

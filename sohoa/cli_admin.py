@@ -324,7 +324,14 @@ def agency_import(
 
 
 @accesslog_app.command("verify")
-def accesslog_verify(as_json: bool = JsonOption) -> None:
+def accesslog_verify(
+    copies: bool = typer.Option(
+        False,
+        "--copies",
+        help="So cả với bản sao hằng ngày trong kho / also compare with the daily copies in the store.",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
     """Kiểm tra chuỗi băm của nhật ký; exit 1 nếu bị sửa hoặc xoá / check the hash chain; exit 1 if tampered."""
     from archive import Archive
     from archive.access import verify_access_log
@@ -332,7 +339,7 @@ def accesslog_verify(as_json: bool = JsonOption) -> None:
 
     try:
         with Archive.open() as archive:
-            problems = verify_access_log(archive)
+            problems = verify_access_log(archive, against_copies=copies)
             entries = count_entries(archive.catalog)
     except SohoaFailure as failure:
         fail(failure, as_json)

@@ -231,3 +231,35 @@ def test_export_by_user_record_and_date_to_csv_and_xlsx(sohoa_home, tmp_path):
         entries = read_access(archive)
     assert entries[-1].action == "accesslog_export"
     assert all(PASSWORD not in json.dumps(entry.model_dump(), ensure_ascii=False) for entry in entries)
+
+
+def test_a_chain_rewritten_whole_in_the_catalog_differs_from_its_locked_daily_copy(sohoa_home):
+    yesterday = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    write_entries(4, at=yesterday)
+    assert sohoa("accesslog", "copy", "--day", yesterday.date().isoformat()).returncode == 0
+    assert sohoa("accesslog", "verify", "--copies").returncode == 0
+
+    # Someone with the catalog file edits an entry and recomputes every hash after it: the chain holds...
+    from archive import Archive
+    from catalog import identity
+
+    with Archive.open() as archive:
+        entries = identity.read_access(archive.catalog)
+    previous = identity.GENESIS_HASH
+    with sqlite3.connect(sohoa_home / "catalog.db") as db:
+        for entry in entries:
+            fields = entry.model_dump()
+            if entry.records == ["doc-1"]:
+                fields["records"] = ["doc-999"]
+            fields["hash"] = identity.entry_hash(fields, previous)
+            db.execute(
+                "UPDATE access_log SET records = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                (json.dumps(fields["records"]), previous, fields["hash"], entry.seq),
+            )
+            previous = fields["hash"]
+    assert verify()[0] == 0
+    # ...but no longer matches the day's locked copy in the store.
+    checked = sohoa("accesslog", "verify", "--copies", "--json")
+    assert checked.returncode == 1
+    [problem] = json.loads(checked.stdout)["problems"]
+    assert problem["problem"] == "copy_differs" and yesterday.date().isoformat() in problem["detail"]
