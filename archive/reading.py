@@ -102,11 +102,17 @@ def search(
     sort: str = "relevance",
 ) -> SearchResult:
     _require(principal, READERS)
+    scope = principal.agencies
+    if agency:
+        # An agency as it is today: its own records and those filed under the agencies merged into it.
+        from catalog.identity import predecessors_of
+
+        scope = scope & ({agency} | predecessors_of(archive.catalog, [agency]))
     result = archive.catalog.search(
         query,
-        agencies=principal.agencies,
+        agencies=scope,
         doc_type=doc_type,
-        agency=agency,
+        agency=None,
         dossier=dossier,
         limit=limit,
         offset=offset,
@@ -283,8 +289,17 @@ def label(
 
 
 def statistics(archive: Archive, principal: Principal, *, address: str = "") -> dict[str, Any]:
+    from catalog.identity import current_agencies
+
     _require(principal, READERS)
     figures = views.statistics(archive.catalog.engine, principal.agencies)
+    # Each row under the code its records were filed with, and today's agency after mergers: grouped either way.
+    today: dict[str, list[str]] = {}
+    for row in figures["by_agency_month"]:
+        code = row["agency"]
+        if code and code not in today:
+            today[code] = sorted(current_agencies(archive.catalog, code))
+        row["current_agencies"] = today.get(code, [])
     _log(archive, principal, "view", [], address, what="statistics")
     return figures
 

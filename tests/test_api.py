@@ -340,3 +340,22 @@ def test_health_ready_and_openapi(server):
         assert "/api/search" in spec["paths"] and "/api/dossiers/{code}/files" in spec["paths"]
         missing = client.get("/api/nothing-here")
         assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+def test_after_a_merger_the_successor_sees_its_predecessors_records_under_their_own_code(server, ids):
+    """Kiên Giang's agencies merged into An Giang's on 1 July 2025: the successor reads what its predecessors filed,
+    and the records keep the code they were filed under."""
+    successor = "000.00.00.H89"
+    server["sohoa"]("agency", "add", X99, "UBND xã cũ")
+    server["sohoa"]("agency", "add", successor, "UBND xã mới")
+    server["sohoa"]("agency", "merge", X99, "--into", successor, "--on", "2025-07-01")
+    server["sohoa"](
+        "user", "add", "arch89", "--role", "archivist", "--agency", successor, "--password-stdin", stdin=PASSWORD
+    )
+    with _client(server, "arch89") as client:
+        assert client.get(f"/api/documents/{ids['x99']}").status_code == 200
+        assert client.get(f"/api/documents/{ids['h33']}").status_code == 404
+        found = client.get("/api/search", params={"q": "giay tiep nhan", "agency": successor}).json()
+        assert [hit["agency"] for hit in found["hits"]] == [X99]
+        rows = client.get("/api/stats").json()["by_agency_month"]
+        assert rows and all(row["agency"] == X99 and row["current_agencies"] == [successor] for row in rows)
