@@ -41,6 +41,10 @@ demo: deps venv
 	$(BIN)/sohoa ingest $(DEMO_SAMPLES)/$(DEMO_DOSSIER) --agency $(DEMO_AGENCY)
 	@echo; echo '$$ sohoa search "quyet dinh dat dai"'
 	@$(BIN)/sohoa search "quyet dinh dat dai"
+	@echo
+	@echo "API: tạo quản trị viên đầu tiên rồi chạy máy chủ / create a first admin, then start the server:"
+	@echo "  SOHOA_HOME=$(SOHOA_HOME) $(BIN)/sohoa user add admin --role admin --agency $(DEMO_AGENCY) --password-stdin"
+	@echo "  SOHOA_HOME=$(SOHOA_HOME) $(BIN)/sohoa serve --port 8000     # then http://127.0.0.1:8000/api/docs"
 
 # The whole suite reads every page with the real Tesseract; lint and types first (seconds).
 test: deps venv lint
