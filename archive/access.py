@@ -257,9 +257,11 @@ def authenticate(archive: Archive, username: str, password: str, address: str | 
     except InvalidUsername:
         name = None
     stored = identity.password_hash_of(archive.catalog, name) if name else None
+    # A password longer than any accepted is wrong: not hashed whole (a megabyte would cost the server, not them).
+    candidate = password if isinstance(password, str) and len(password) <= MAX_PASSWORD_LENGTH else ""
     verified = False
     try:
-        verified = _hasher.verify(stored or _dummy_hash(), password or "")
+        verified = _hasher.verify(stored or _dummy_hash(), candidate)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         verified = False
     user = identity.get_user(archive.catalog, name) if name and stored else None
@@ -275,7 +277,7 @@ def authenticate(archive: Archive, username: str, password: str, address: str | 
         )
         raise LoginFailed()
     if stored and _hasher.check_needs_rehash(stored):
-        identity.set_password_hash(archive.catalog, user.username, _hasher.hash(password), rehash_only=True)
+        identity.set_password_hash(archive.catalog, user.username, _hasher.hash(candidate), rehash_only=True)
     identity.append_access(
         archive.catalog,
         actor_kind=PrincipalKind.user.value,
