@@ -270,7 +270,8 @@ def authenticate(archive: Archive, username: str, password: str, address: str | 
         identity.append_access(
             archive.catalog,
             actor_kind=PrincipalKind.user.value,
-            actor=name or "?",  # an unusable name is not written: it may be a password typed in the wrong field
+            # Only an existing account is named: an unknown "name" may be a password typed in the wrong field.
+            actor=user.username if user is not None else "?",
             action=AccessAction.login_failed.value,
             address=address,
             detail={"reason": reason or "unknown_user"},

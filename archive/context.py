@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from catalog import Catalog
-from classify.model import TypeModel
 from schemas.settings import Settings, get_settings
 from storage import ObjectStore, store_from_settings
+
+if TYPE_CHECKING:  # the model module loads scikit-learn (about 2 s): only when a model is asked for
+    from classify.model import TypeModel
 
 
 class Archive:
