@@ -154,6 +154,13 @@ def _search_columns(document: Document) -> dict[str, Any]:
     }
 
 
+def _tags(document: Document) -> str:
+    issued = document.classification.metadata.issued_date
+    return search_index.tags_of(
+        document.agency, document.doc_type.value, issued.year if issued else None, document.dossier
+    )
+
+
 def _search_key(connection: Connection, doc_id: str) -> int:
     """The document's key in the full-text index: its own, or the next free one (taken under the write lock the
     caller's upsert of the row already holds)."""
@@ -196,7 +203,9 @@ def _upgrade_for_search(connection: Connection, index_was_there: bool) -> None:
         document = Document.model_validate(row.document)
         connection.execute(documents.update().where(documents.c.id == row.id).values(**_search_columns(document)))
         key = _search_key(connection, row.id)
-        search_index.replace_pages(connection, key, display_title(document), _page_texts(connection, row.id))
+        search_index.replace_pages(
+            connection, key, display_title(document), _page_texts(connection, row.id), _tags(document)
+        )
 
 
 class Catalog:
@@ -227,12 +236,13 @@ class Catalog:
             if (
                 set(metadata.tables) | {search_index.FTS_TABLE} <= set(found.get_table_names())
                 and set(DOCUMENT_SEARCH_COLUMNS) <= columns
+                and search_index.current(connection)
             ):
                 return  # nothing to create: no write lock taken (a catalog on read-only media still opens)
         with self.engine.connect() as connection:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             had_ordinals = inspect(connection).has_table(ordinals.name)
-            had_index = search_index.exists(connection)
+            had_index = search_index.exists(connection)  # (an index of an earlier layout is dropped here)
             metadata.create_all(connection)
             search_index.create(connection)
             _upgrade_for_search(connection, had_index)
@@ -295,7 +305,7 @@ class Catalog:
                     ],
                 )
             key = _search_key(connection, document.id)
-            search_index.replace_pages(connection, key, values["title"], page_texts)
+            search_index.replace_pages(connection, key, values["title"], page_texts, _tags(document))
             _keep_ordinal(connection, document)
 
     def update_document(self, document: Document) -> None:
@@ -316,7 +326,9 @@ class Catalog:
                 .values(document=json.loads(document.model_dump_json()), **_search_columns(document))
             )
             key = _search_key(connection, document.id)
-            search_index.replace_pages(connection, key, display_title(document), _page_texts(connection, document.id))
+            search_index.replace_pages(
+                connection, key, display_title(document), _page_texts(connection, document.id), _tags(document)
+            )
 
     def first_page_texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
         """The first page with text of each document (what classification reads)."""

@@ -28,7 +28,12 @@ FACETS = ("doc_type", "agency", "year")
 # recently recorded), which keeps a query over a common word fast however large the archive. The total and the
 # facets still count every matching document.
 RANK_ALL_UP_TO_DOCUMENTS = 1000
-RANKED_PAGES = 3000
+RANKED_PAGES = 1000
+# Counting is exact up to this many matching index rows (pages); beyond, the total and the facets are estimated
+# from the documents of the newest COUNTED_PAGES matching pages, scaled to the whole archive by document key
+# (SearchResult.total_is_estimate), so a word found on most pages of a large archive costs the same as a rarer one.
+COUNTED_PAGES = 20_000
+MAX_TAGGED_YEARS = 50  # a wider nam: range is left to the SQL condition alone
 # Documents without a date sort after those with one, then by arrival.
 _BY_DATE = "d.issued_date IS NULL, d.issued_date DESC, d.received_at DESC, d.id"
 
@@ -97,15 +102,59 @@ def _conditions(
     return where
 
 
-def _matching_documents(parsed: ParsedQuery, where: _Conditions) -> tuple[str, dict[str, Any]]:
-    """SQL of the documents (`d`, keyed by `m.k`) the query finds, with parameters."""
+def _tag_groups(
+    filters: Filters,
+    *,
+    agencies: Collection[str] | None,
+    doc_type: str | None,
+    agency: str | None,
+    dossier: str | None,
+) -> list[list[str]]:
+    """The same restrictions as `_conditions`, as index tokens (agency, type, year, dossier), so FTS5 reads only
+    the pages they allow; the SQL conditions still decide."""
+    groups = []
+    if agencies is not None:
+        groups.append([index.tag("ag", code) for code in sorted(set(agencies))])
+    if agency:
+        groups.append([index.tag("ag", agency.strip().upper())])
+    if doc_type:
+        groups.append([index.tag("ty", doc_type_slug(doc_type))])
+    if filters.doc_types:
+        groups.append([index.tag("ty", slug) for slug in sorted(filters.doc_types)])
+    if filters.agencies:
+        groups.append([index.tag("ag", code) for code in sorted(filters.agencies)])
+    if dossier:
+        groups.append([index.tag("ds", dossier)])
+    if filters.dossiers:
+        groups.append([index.tag("ds", code) for value in sorted(filters.dossiers) for code in (value, value.upper())])
+    years = [
+        year for first, last in filters.years if last - first <= MAX_TAGGED_YEARS for year in range(first, last + 1)
+    ]
+    if (
+        filters.years
+        and len(years) <= MAX_TAGGED_YEARS
+        and all(last - first <= MAX_TAGGED_YEARS for first, last in filters.years)
+    ):
+        groups.append([index.tag("yr", year) for year in sorted(set(years))])
+    return groups
+
+
+def _matching_documents(
+    parsed: ParsedQuery, where: _Conditions, newer_than: int | None = None
+) -> tuple[str, dict[str, Any]]:
+    """SQL of the documents (`d`, keyed by `m.k`) the query finds, with parameters; only among index rows above
+    `newer_than` if given (the sample an estimate is made from)."""
     params = dict(where.params)
-    match = parsed.match()
+    match = parsed.set_match()
     if match is not None:
         params["match"] = match
+        window = ""
+        if newer_than is not None:
+            window = " AND rowid > :newer_than"
+            params["newer_than"] = newer_than
         sql = (
             f"(SELECT DISTINCT rowid >> {index.PAGE_BITS} AS k FROM {index.FTS_TABLE}"
-            f" WHERE {index.FTS_TABLE} MATCH :match) m JOIN documents d ON d.search_key = m.k"
+            f" WHERE {index.FTS_TABLE} MATCH :match{window}) m JOIN documents d ON d.search_key = m.k"
         )
         return f"{sql} WHERE {where.sql}", params
     conditions = where.sql
@@ -119,17 +168,52 @@ def _matching_documents(parsed: ParsedQuery, where: _Conditions) -> tuple[str, d
     return f"documents d WHERE {conditions}", params
 
 
-def _facets(connection: Connection, matching: str, params: dict[str, Any]) -> tuple[int, dict[str, dict[str, int]]]:
+def _sample_boundary(connection: Connection, parsed: ParsedQuery) -> tuple[int, float, int] | None:
+    """When more than COUNTED_PAGES index rows match: (the rowid below the newest COUNTED_PAGES of them, the factor
+    from that newest part of the archive to all of it, by document keys, the number of documents); None when every
+    match can be counted."""
+    match = parsed.set_match()
+    if match is None:
+        return None
+    boundary = connection.execute(
+        text(
+            f"SELECT rowid FROM {index.FTS_TABLE} WHERE {index.FTS_TABLE} MATCH :match"
+            " ORDER BY rowid DESC LIMIT 1 OFFSET :counted"
+        ),
+        {"match": match, "counted": COUNTED_PAGES},
+    ).scalar()
+    if boundary is None:
+        return None
+    first, last = connection.execute(text("SELECT MIN(search_key), MAX(search_key) FROM documents")).one()
+    boundary_key = boundary >> index.PAGE_BITS
+    documents = connection.execute(text("SELECT COUNT(*) FROM documents")).scalar_one()
+    return boundary, (last - first + 1) / max(1, last - boundary_key), documents
+
+
+def _facets(
+    connection: Connection, matching: str, params: dict[str, Any], scale: float = 1.0, most: int | None = None
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """(number of matching documents, counts per type, agency and year), in one pass over the matching set;
+    counts multiplied by `scale` (an estimate from a sample), the total at most `most`."""
     rows = connection.execute(
-        text(f"SELECT d.doc_type, d.agency, d.year, COUNT(*) FROM {matching} GROUP BY 1, 2, 3"), params
+        text(
+            "WITH m AS MATERIALIZED"
+            f" (SELECT d.doc_type AS doc_type, d.agency AS agency, d.year AS year FROM {matching})"
+            " SELECT 'total', NULL, COUNT(*) FROM m"
+            " UNION ALL SELECT 'doc_type', doc_type, COUNT(*) FROM m GROUP BY doc_type"
+            " UNION ALL SELECT 'agency', agency, COUNT(*) FROM m GROUP BY agency"
+            " UNION ALL SELECT 'year', year, COUNT(*) FROM m GROUP BY year"
+        ),
+        params,
     ).all()
     facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     total = 0
-    for doc_type, agency, year, count in rows:
-        total += count
-        for name, value in zip(FACETS, (doc_type, agency, year)):
-            if value is not None:
-                facets[name][str(value)] = facets[name].get(str(value), 0) + count
+    for name, value, found in rows:
+        count = round(found * scale) if scale != 1.0 else found
+        if name == "total":
+            total = count if most is None else min(count, most)
+        elif value is not None:
+            facets[name][str(value)] = count
     return total, {
         name: dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))) for name, counts in facets.items()
     }
@@ -148,18 +232,30 @@ def _ranked(
             dict(params, limit=limit, offset=offset),
         ).all()
         return [(row[0], 1, 0.0) for row in rows]
+    if sort == "date":  # no ranking needed: each document's first matching page, newest documents first
+        params["match"] = parsed.set_match()
+        rows = connection.execute(
+            text(
+                f"SELECT d.id, m.page, 0.0 FROM"
+                f" (SELECT rowid >> {index.PAGE_BITS} AS k, MIN(rowid & {index.MAX_PAGE}) AS page"
+                f"  FROM {index.FTS_TABLE} WHERE {index.FTS_TABLE} MATCH :match GROUP BY k) m"
+                f" JOIN documents d ON d.search_key = m.k WHERE {where.sql}"
+                f" ORDER BY {_BY_DATE} LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+        return [(row[0], int(row[1]), 0.0) for row in rows]
     params["match"] = match
-    order = "best, d.id" if sort == "relevance" else _BY_DATE
     window = ""
-    if sort == "relevance" and total > RANK_ALL_UP_TO_DOCUMENTS and offset + limit <= RANK_ALL_UP_TO_DOCUMENTS:
+    if total > RANK_ALL_UP_TO_DOCUMENTS and offset + limit <= RANK_ALL_UP_TO_DOCUMENTS:
         newest = connection.execute(
             text(
                 f"SELECT f.rowid FROM {index.FTS_TABLE} f"
                 f" JOIN documents d ON d.search_key = f.rowid >> {index.PAGE_BITS}"
-                f" WHERE {index.FTS_TABLE} MATCH :match AND {where.sql}"
+                f" WHERE {index.FTS_TABLE} MATCH :set_match AND {where.sql}"
                 " ORDER BY f.rowid DESC LIMIT 1 OFFSET :cap"
             ),
-            dict(params, cap=RANKED_PAGES - 1),
+            dict(params, set_match=parsed.set_match(), cap=RANKED_PAGES - 1),
         ).scalar()
         if newest is not None:
             window = " AND rowid >= :newest"
@@ -172,7 +268,7 @@ def _ranked(
             f" (SELECT rowid >> {index.PAGE_BITS} AS k, rowid & {index.MAX_PAGE} AS page, rank"
             f"  FROM {index.FTS_TABLE} WHERE {index.FTS_TABLE} MATCH :match{window}) m"
             f" JOIN documents d ON d.search_key = m.k WHERE {where.sql}"
-            f" GROUP BY m.k ORDER BY {order} LIMIT :limit OFFSET :offset"
+            f" GROUP BY m.k ORDER BY best, d.id LIMIT :limit OFFSET :offset"
         ),
         params,
     ).all()
@@ -203,14 +299,20 @@ def search(
     limit = max(1, min(limit, MAX_LIMIT))
     parsed = parse(query)
     where = _conditions(parsed.filters, agencies=agencies, doc_type=doc_type, agency=agency, dossier=dossier)
+    parsed.restrict = _tag_groups(parsed.filters, agencies=agencies, doc_type=doc_type, agency=agency, dossier=dossier)
     if parsed.empty or (agencies is not None and not agencies):
         return SearchResult(total=0, hits=[])
     with engine.connect() as connection:
-        matching, params = _matching_documents(parsed, where)
-        total, facets = _facets(connection, matching, params)
+        sample = _sample_boundary(connection, parsed)
+        if sample is None:
+            matching, params = _matching_documents(parsed, where)
+            total, facets = _facets(connection, matching, params)
+        else:
+            matching, params = _matching_documents(parsed, where, newer_than=sample[0])
+            total, facets = _facets(connection, matching, params, scale=sample[1], most=sample[2])
         ranked = _ranked(connection, parsed, where, sort, limit, offset, total) if total > offset else []
         hits = _hits(connection, ranked, parsed)
-    return SearchResult(total=total, hits=hits, facets=facets)
+    return SearchResult(total=total, hits=hits, facets=facets, total_is_estimate=sample is not None)
 
 
 def _hits(connection: Connection, ranked: list[tuple[str, int, float]], parsed: ParsedQuery) -> list[SearchHit]:

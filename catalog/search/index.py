@@ -8,6 +8,10 @@ document's rows are one rowid range, so replacing or removing them is a range de
 whatever the size of the archive (deleting on an UNINDEXED column scanned the whole index per document). Counting
 and faceting read only rowids (`rowid >> 16` is the document) and the indexed columns of `documents`.
 
+A fifth column, `tags`, holds one token per value a search restricts by (agency, type, year, dossier; see
+`tag`): a scoped or filtered query intersects their short lists inside FTS5 instead of reading every page that
+holds a common word and dropping most of them in the join. Its bm25 weight is 0.
+
 The original text stays in `page_text`, where snippets are cut from.
 """
 
@@ -25,11 +29,12 @@ MAX_PAGE = (1 << PAGE_BITS) - 1  # pages beyond this one are not indexed (no sca
 
 # bm25 weights of the columns, in their order: a title outweighs the body, an exact form its folded one (a page
 # holding the word as typed scores both columns, one holding only its folded form scores one).
-COLUMN_WEIGHTS = (6.0, 5.0, 1.2, 1.0)
+COLUMN_WEIGHTS = (6.0, 5.0, 1.2, 1.0, 0.0)
+COLUMNS = ("t_exact", "t_folded", "b_exact", "b_folded", "tags")
 
 CREATE_STATEMENTS = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    " t_exact, t_folded, b_exact, b_folded,"
+    " t_exact, t_folded, b_exact, b_folded, tags,"
     " tokenize = 'unicode61 remove_diacritics 0')",
 )
 # The index before this one (folded text only, deleted by an UNINDEXED doc_id): dropped when a catalog is upgraded.
@@ -47,11 +52,39 @@ def create(connection: Connection) -> None:
         connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
 
-def exists(connection: Connection) -> bool:
+def current(connection: Connection) -> bool:
+    """The index is there, with the columns of this layout (read only)."""
     found = connection.execute(
         text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": FTS_TABLE}
     ).first()
-    return found is not None
+    if found is None:
+        return False
+    return tuple(row[1] for row in connection.execute(text(f"PRAGMA table_info({FTS_TABLE})"))) == COLUMNS
+
+
+def exists(connection: Connection) -> bool:
+    """The index is there with all its columns; one of an earlier layout is dropped (to be created and filled)."""
+    if current(connection):
+        return True
+    connection.execute(text(f"DROP TABLE IF EXISTS {FTS_TABLE}"))
+    return False
+
+
+def tag(kind: str, value: str | int) -> str:
+    """One index token for a value a search restricts by: a kind (ag, ty, yr, ds) and the value's UTF-8 in hex,
+    so that any code (dots, dashes, any case) is one token of letters and digits the tokenizer keeps whole."""
+    return kind + str(value).encode().hex()
+
+
+def tags_of(agency: str | None, doc_type: str, year: int | None, dossier: str | None) -> str:
+    values = [tag("ty", doc_type)]
+    if agency:
+        values.append(tag("ag", agency))
+    if year is not None:
+        values.append(tag("yr", year))
+    if dossier:
+        values.append(tag("ds", dossier))
+    return " ".join(values)
 
 
 def _rowid_range(search_key: int) -> tuple[int, int]:
@@ -69,7 +102,9 @@ def delete(connection: Connection, search_key: int | None) -> None:
     )
 
 
-def replace_pages(connection: Connection, search_key: int, title: str, page_texts: Sequence[str]) -> None:
+def replace_pages(
+    connection: Connection, search_key: int, title: str, page_texts: Sequence[str], tags: str = ""
+) -> None:
     """Index a document's pages, replacing whatever was indexed for it before (reindexing is idempotent)."""
     delete(connection, search_key)
     exact_title, folded_title = exact_form(title), fold(title)
@@ -80,14 +115,15 @@ def replace_pages(connection: Connection, search_key: int, title: str, page_text
             "t_folded": folded_title,
             "b_exact": exact_form(body),
             "b_folded": fold(body),
+            "tags": tags,
         }
         for number, body in enumerate(page_texts[:MAX_PAGE], start=1)
     ]
     if rows:
         connection.execute(
             text(
-                f"INSERT INTO {FTS_TABLE} (rowid, t_exact, t_folded, b_exact, b_folded)"
-                " VALUES (:rowid, :t_exact, :t_folded, :b_exact, :b_folded)"
+                f"INSERT INTO {FTS_TABLE} (rowid, t_exact, t_folded, b_exact, b_folded, tags)"
+                " VALUES (:rowid, :t_exact, :t_folded, :b_exact, :b_folded, :tags)"
             ),
             rows,
         )

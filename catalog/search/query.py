@@ -103,19 +103,39 @@ class ParsedQuery:
     included: list[Term] = field(default_factory=list)
     excluded: list[Term] = field(default_factory=list)
     filters: Filters = field(default_factory=Filters)
+    # Tag groups (catalog.search.index.tag) the pages must hold: any token of each group, every group.
+    restrict: list[list[str]] = field(default_factory=list)
+
+    def _restricted(self, expression: str) -> str:
+        groups = [f"tags : ({' OR '.join(group)})" for group in self.restrict if group]
+        return " AND ".join([*groups, f"({expression})"]) if groups else expression
 
     @property
     def empty(self) -> bool:
         return not self.included and not self.excluded and not self.filters
 
     def match(self) -> str | None:
-        """The FTS5 MATCH expression of the included terms, minus the excluded ones (None: no included term)."""
+        """The FTS5 MATCH expression of the included terms, minus the excluded ones (None: no included term),
+        each term in both forms so that a page holding it exactly ranks above one holding only its folded form."""
         if not self.included:
             return None
         expression = " AND ".join(_either_form(term) for term in self.included)
         if self.excluded:
             expression = f"({expression}) NOT ({self.exclusion_match()})"
-        return expression
+        return self._restricted(expression)
+
+    def set_match(self) -> str | None:
+        """The same pages as `match` for counting, faceting and sorting by date, read from the folded columns
+        alone: a word's exact form always folds to its folded form, so the folded columns find the same pages with
+        half the index lists read."""
+        if not self.included:
+            return None
+        expression = " AND ".join(
+            f"{FOLDED_COLUMNS} : {_phrase(term.folded_words, term.prefix)}" for term in self.included
+        )
+        if self.excluded:
+            expression = f"({expression}) NOT ({self.exclusion_match()})"
+        return self._restricted(expression)
 
     def exclusion_match(self) -> str | None:
         if not self.excluded:
