@@ -422,3 +422,27 @@ def test_cli_search_json_gives_what_catalog_search_gives(tmp_path):
     assert failure["code"] == "invalid_query" and failure["vi"] and failure["en"]
     assert "Traceback" not in refused.stderr
     assert fold("ĐẤT") == "dat"
+
+
+def test_over_the_counting_cap_the_total_is_an_estimate_and_says_so(tmp_path, monkeypatch):
+    import catalog.search as search_module
+
+    catalog = Catalog(f"sqlite:///{tmp_path}/catalog.db")
+    try:
+        for number in range(40):
+            record(catalog, make_document(f"d{number:02d}", agency=(H33, H34)[number % 2]), f"hồ sơ số {number}")
+        exact = catalog.search("hồ sơ", limit=40)
+        assert exact.total == 40 and not exact.total_is_estimate and len(exact.hits) == 40
+        monkeypatch.setattr(search_module, "COUNTED_PAGES", 25)
+        monkeypatch.setattr(search_module, "RANK_ALL_UP_TO_DOCUMENTS", 5)
+        monkeypatch.setattr(search_module, "RANKED_PAGES", 8)
+        estimated = catalog.search("hồ sơ", limit=3)
+        assert estimated.total_is_estimate and 20 <= estimated.total <= 40
+        assert sum(estimated.facets["agency"].values()) == pytest.approx(estimated.total, abs=2)
+        assert len(estimated.hits) == 3 and len(set(ids(estimated))) == 3
+        # A scope or a filter narrows what is read: its counts are exact again.
+        scoped = catalog.search("hồ sơ", agencies={H34}, limit=3)
+        assert scoped.total == 20 and not scoped.total_is_estimate
+        assert {hit.agency for hit in scoped.hits} == {H34}
+    finally:
+        catalog.close()
