@@ -16,12 +16,15 @@ from functools import partial
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive.context import Archive
 from schemas.failures import SohoaFailure
 from schemas.settings import Settings, get_settings
 from web.api import router
+from web.pages import HERE as PAGES_HERE
+from web.pages import router as pages_router
 from web.security import AttemptLimiter, Sessions
 
 log = logging.getLogger("sohoa.web")
@@ -83,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.attempts = AttemptLimiter(settings.login_attempts, settings.login_attempts * 4)
     app.state.ingest = partial(run_ingest, settings=settings)
     app.include_router(router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=PAGES_HERE / "static"), name="static")
 
     @app.exception_handler(SohoaFailure)
     async def named_failure(_request: Request, failure: SohoaFailure) -> JSONResponse:

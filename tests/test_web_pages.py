@@ -1,0 +1,334 @@
+"""The web pages (web.pages) against the real app (FastAPI's TestClient on create_app, a folder store and SQLite in
+a temporary SOHOA_HOME): documents recorded straight into the catalog with their ocr.json in the store, users made
+with archive.access.add_user; no OCR. Every page for every role, the masking of citizen IDs, CSRF on every form,
+another agency's record as the 404 page, the query's words boxed on the page image. The routes are read from the
+pages router itself: a new page without an entry in PAGES fails `test_every_page_has_an_expectation`."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+
+from schemas import Classification, Document, DocumentMetadata, OcrResult
+from schemas.doctypes import DocType
+from schemas.models import Page, Word
+from schemas.settings import Settings
+
+H33 = "000.00.00.H33"
+X99 = "000.00.00.X99"
+DOSSIER = "000.00.00.H33-240105-0001"
+X99_DOSSIER = "000.00.00.X99-240105-0001"
+PASSWORD = "mật-khẩu-thử-7c2e"
+CITIZEN_ID = "001099000123"
+MASKED = "001******123"
+DECISION_TEXT = "ỦY BAN NHÂN DÂN\nQUYẾT ĐỊNH\nVề việc giao đất cho hộ gia đình"
+APPLICATION_TEXT = f"ĐƠN ĐỀ NGHỊ\nHọ và tên: công dân, số CCCD {CITIZEN_ID}, xin giao đất"
+ROLES = {
+    "clerk33": ("clerk", H33, False),
+    "arch33": ("archivist", H33, False),
+    "pii33": ("archivist", H33, True),
+    "admin33": ("admin", H33, False),
+    "arch99": ("archivist", X99, False),
+}
+
+
+def _words(text: str, width: int = 1000, line_height: int = 40) -> list[Word]:
+    """Boxes laid out like a page: each line of `text` on its row, each word 10 px per character."""
+    found = []
+    for line_number, line in enumerate(text.splitlines()):
+        left = 50
+        for word in line.split():
+            found.append(
+                Word(text=word, confidence=90, box=(left, 100 + line_number * line_height, 10 * len(word), 30))
+            )
+            left += 10 * len(word) + 10
+    return found
+
+
+def _record(archive, doc_id: str, dossier: str, agency: str, doc_type: DocType, text: str, **metadata) -> Document:
+    ocr = OcrResult(pages=[Page(number=1, text=text, width=1000, height=1400, words=_words(text))])
+    data = ocr.model_dump_json().encode()
+    stored = archive.store.put_bytes(
+        f"{agency}/2024/{dossier}/{doc_id}/ocr.json", data, content_type="application/json"
+    )
+    document = Document(
+        id=doc_id,
+        dossier=dossier,
+        agency=agency,
+        source="Nguyen Van An - don.pdf",  # a citizen's name: never shown
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        size=len(text),
+        pages=1,
+        ordinal=1 if doc_type is DocType.quyet_dinh else 2,
+        classification=Classification(
+            doc_type=doc_type, confidence=0.9, title=doc_type.value, metadata=DocumentMetadata(**metadata)
+        ),
+        objects={"ocr": stored},
+    )
+    meta = archive.store.put_bytes(f"{agency}/2024/{dossier}/{doc_id}/meta.json", document.model_dump_json().encode())
+    archive.catalog.record(document, {"ocr": stored.key, "meta": meta.key}, [text])
+    return document
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from archive.access import add_user
+    from web.app import create_app
+
+    home = tmp_path_factory.mktemp("pages-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("PREFECT_API_URL", raising=False)
+        application = create_app(Settings(home=home, store_url="", catalog_url=""))
+        archive = application.state.archive
+        _record(archive, "decision0000000000h33", DOSSIER, H33, DocType.quyet_dinh, DECISION_TEXT, subject="Giao đất")
+        _record(
+            archive,
+            "application000000h33",
+            DOSSIER,
+            H33,
+            DocType.don,
+            APPLICATION_TEXT,
+            subject=f"Đơn của công dân {CITIZEN_ID}",
+            citizen_ids=[CITIZEN_ID],
+        )
+        _record(archive, "receipt0000000000x99", X99_DOSSIER, X99, DocType.giay_tiep_nhan, "GIẤY TIẾP NHẬN giao đất")
+        for name, (role, agency, pii) in ROLES.items():
+            add_user(archive, name, role, [agency], PASSWORD, pii)
+        yield application
+        archive.close()
+
+
+def _client(app, user: str | None) -> TestClient:
+    client = TestClient(app, follow_redirects=False)
+    if user is not None:
+        answer = client.post("/login", data={"username": user, "password": PASSWORD, "next": "/"})
+        assert answer.status_code == 303, answer.text
+    return client
+
+
+@pytest.fixture(scope="module")
+def clients(app):
+    return {name: _client(app, name) for name in ROLES}
+
+
+def _csrf(client: TestClient) -> str:
+    return client.cookies.get("sohoa_csrf") or ""
+
+
+# ---------------------------------------------------------------- every page, every role
+
+OWN_DOC = "/documents/decision0000000000h33"
+PII_DOC = "/documents/application000000h33"
+OTHER_DOC = "/documents/receipt0000000000x99"
+# Each page: the statuses per user (the X99 archivist's own agency is X99: H33's records are 404 to them).
+READ = {"clerk33": 200, "arch33": 200, "pii33": 200, "admin33": 200, "arch99": 200}
+PAGES: dict[tuple[str, str], dict[str, str | dict[str, int]]] = {
+    ("GET", "/login"): {"path": "/login", "expect": dict.fromkeys(ROLES, 303)},
+    ("POST", "/login"): {"path": "", "expect": {}},  # its own tests below
+    ("POST", "/logout"): {"path": "", "expect": {}},  # CSRF test below
+    ("GET", "/"): {"path": "/", "expect": READ},
+    ("GET", "/search"): {"path": "/search?q=quyet+dinh&type=quyet_dinh&year=2024", "expect": READ},
+    ("GET", "/documents/{doc_id}"): {"path": OWN_DOC + "?q=giao+dat", "expect": {**READ, "arch99": 404}},
+    ("GET", "/dossiers/{code}"): {"path": f"/dossiers/{DOSSIER}", "expect": {**READ, "arch99": 404}},
+    ("POST", "/dossiers/{code}"): {"path": "", "expect": {}},
+    ("GET", "/review"): {"path": "/review", "expect": READ},
+    ("POST", "/review/{doc_id}/label"): {"path": "", "expect": {}},
+    ("GET", "/upload"): {"path": "/upload", "expect": {**READ, "admin33": 403}},
+    ("POST", "/upload"): {"path": "", "expect": {}},
+    ("GET", "/stats"): {"path": "/stats", "expect": READ},
+    ("GET", "/admin"): {"path": "/admin", "expect": {name: 200 if name == "admin33" else 403 for name in ROLES}},
+}
+
+
+def test_every_page_has_an_expectation():
+    from web.pages import router
+
+    routes = {(method, route.path) for route in router.routes for method in route.methods}  # type: ignore[attr-defined]
+    assert routes == set(PAGES), "a page without an entry in PAGES (and its tests)"
+
+
+@pytest.mark.parametrize("user", sorted(ROLES))
+def test_each_page_answers_each_role(clients, user):
+    for (method, _), page in PAGES.items():
+        if method != "GET" or not page["expect"]:
+            continue
+        answer = clients[user].get(str(page["path"]))
+        expected = page["expect"][user]  # type: ignore[index]
+        assert answer.status_code == expected, (page["path"], user, answer.text[:300])
+        if expected != 303:
+            assert answer.headers["content-type"].startswith("text/html"), page["path"]
+            assert '<html lang="vi">' in answer.text
+            assert "Traceback" not in answer.text
+
+
+def test_not_signed_in_every_page_sends_to_the_login_page(app):
+    anonymous = _client(app, None)
+    for (method, _), page in PAGES.items():
+        if method != "GET" or page["path"] in ("", "/login"):
+            continue
+        answer = anonymous.get(str(page["path"]))
+        assert answer.status_code == 303, page["path"]
+        assert answer.headers["location"].startswith("/login?next=%2F"), page["path"]
+    page = anonymous.get("/login")
+    assert page.status_code == 200 and "Đăng nhập" in page.text
+    assert anonymous.get("/static/sohoa.css").status_code == 200
+
+
+def test_sign_in_failure_is_named_in_vietnamese_and_next_stays_on_this_site(app):
+    client = _client(app, None)
+    answer = client.post("/login", data={"username": "arch33", "password": "sai-mat-khau-123"})
+    assert answer.status_code == 401 and "sohoa_session" not in answer.cookies
+    assert 'role="alert"' in answer.text
+    answer = client.post("/login", data={"username": "arch33", "password": PASSWORD, "next": "//evil.example/x"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    assert client.cookies.get("sohoa_session")
+
+
+# ---------------------------------------------------------------- scoping and personal data
+
+
+def test_another_agencys_document_is_the_404_page_and_is_never_found(clients):
+    for path in (OTHER_DOC, "/documents/no-such-document", f"/dossiers/{X99_DOSSIER}"):
+        answer = clients["arch33"].get(path)
+        assert answer.status_code == 404 and "Không tìm thấy" in answer.text
+    assert clients["arch99"].get(OWN_DOC).text == clients["arch99"].get("/documents/no-such-document").text
+    found = clients["arch99"].get("/search?q=giao+dat").text
+    assert "receipt0000000000x99" in found and "decision0000000000h33" not in found
+    assert "decision0000000000h33" in clients["arch33"].get("/search?q=giao+dat").text
+
+
+def test_citizen_ids_are_masked_in_every_page_for_users_without_the_right(clients):
+    pages = [PII_DOC, "/search?q=giao+dat", f"/dossiers/{DOSSIER}", "/review"]
+    for path in pages:
+        masked = clients["arch33"].get(path)
+        assert masked.status_code == 200, path
+        assert CITIZEN_ID not in masked.text, path
+        assert "Nguyen Van An" not in masked.text, path  # the received file's name is never shown
+    assert MASKED in clients["arch33"].get(PII_DOC).text
+    # The scan cannot be masked: no page image, no download link for them; the right shows both.
+    restricted = clients["arch33"].get(PII_DOC).text
+    assert "/pages/1.png" not in restricted and "archive.pdf" not in restricted
+    full = clients["pii33"].get(PII_DOC).text
+    assert CITIZEN_ID in full and "/pages/1.png" in full
+    clients["admin33"].get("/search?q=" + CITIZEN_ID)  # a search's query is logged: admin pages mask it too
+    assert CITIZEN_ID not in clients["admin33"].get("/admin").text
+
+
+# ---------------------------------------------------------------- highlights
+
+
+def test_the_querys_words_are_boxed_on_the_page_image_from_the_ocr_word_boxes(app, clients):
+    from archive.access import principal_for
+    from archive.words import page_word_boxes
+
+    archive = app.state.archive
+    principal = principal_for(archive, "arch33")
+    # Without diacritics, folded on both sides: QUYẾT and ĐỊNH on line 2, and the đình of "gia đình" on line 3.
+    boxes = page_word_boxes(archive, principal, "decision0000000000h33", 1, "quyet dinh")
+    expected = [
+        (0.05, 140 / 1400, 0.05, 30 / 1400),
+        (0.11, 140 / 1400, 0.04, 30 / 1400),
+        (0.33, 180 / 1400, 0.04, 30 / 1400),
+    ]
+    assert [pytest.approx(box) for box in boxes] == expected
+    assert len(page_word_boxes(archive, principal, "decision0000000000h33", 1, '"giao dat" -nhap type:quyet_dinh')) == 2
+    assert page_word_boxes(archive, principal, "decision0000000000h33", 1, "type:quyet_dinh") == []
+    assert len(page_word_boxes(archive, principal, "decision0000000000h33", 1, "gia*")) == 2  # giao, gia (đình)
+    other = principal_for(archive, "arch99")
+    from schemas.access import NotFound
+
+    with pytest.raises(NotFound):
+        page_word_boxes(archive, other, "decision0000000000h33", 1, "quyet dinh")
+
+    page = clients["arch33"].get(OWN_DOC + "?q=quyet+dinh&page=1").text
+    drawn = re.findall(r'class="word-box" style="left:([\d.]+)%;top:([\d.]+)%', page)
+    assert drawn == [("5.000", "10.000"), ("11.000", "10.000"), ("33.000", "12.857")]
+    assert "<mark>QUYẾT</mark> <mark>ĐỊNH</mark>" in page  # and in the OCR text beside it
+    hits = clients["arch33"].get("/search?q=quyet+dinh").text
+    assert "<mark>" in hits and "?q=quyet+dinh&amp;page=1" in hits
+
+
+# ---------------------------------------------------------------- forms and CSRF
+
+
+class _Forms(HTMLParser):
+    """Every <form method=post> of a page and the names of its hidden inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag == "form" and (values.get("method") or "").lower() == "post":
+            self.forms.append({"action": values.get("action"), "hidden": {}})
+        elif tag == "input" and self.forms and values.get("type") == "hidden":
+            self.forms[-1]["hidden"][values.get("name")] = values.get("value")
+
+
+def test_every_form_carries_the_sessions_csrf_token(clients):
+    for user in ROLES:
+        for (method, _), page in PAGES.items():
+            if method != "GET" or page["path"] in ("", "/login") or page["expect"][user] != 200:  # type: ignore[index]
+                continue
+            parser = _Forms()
+            parser.feed(clients[user].get(str(page["path"])).text)
+            assert parser.forms, page["path"]  # at least the sign-out form
+            for form in parser.forms:
+                assert form["hidden"].get("csrf_token") == _csrf(clients[user]), (user, page["path"], form["action"])
+
+
+def test_every_form_is_refused_without_its_csrf_token(app):
+    client = _client(app, "arch33")
+    posts = [
+        ("/logout", {}, None),
+        (f"/dossiers/{DOSSIER}", {"title": "Hồ sơ giao đất"}, None),
+        ("/review/decision0000000000h33/label", {"doc_type": "quyet_dinh"}, None),
+        ("/upload", {"dossier": DOSSIER, "agency": H33}, {"files": ("a.pdf", b"%PDF-1.4 broken", "application/pdf")}),
+    ]
+    for path, data, files in posts:
+        for token in ("", "wrong-token"):
+            answer = client.post(path, data={**data, "csrf_token": token}, files=files)
+            assert answer.status_code == 403, (path, token)
+            assert "CSRF" in answer.text
+    assert client.get("/dossiers/" + DOSSIER).status_code == 200  # still signed in: the refused sign-out did nothing
+    assert "Hồ sơ giao đất" not in client.get("/dossiers/" + DOSSIER).text
+
+
+def test_forms_with_the_token_do_their_work(app):
+    client = _client(app, "arch33")
+    token = _csrf(client)
+    saved = client.post(f"/dossiers/{DOSSIER}", data={"title": "Hồ sơ giao đất", "csrf_token": token})
+    assert saved.status_code == 200 and "Đã lưu" in saved.text and "Hồ sơ giao đất" in saved.text
+    labelled = client.post("/review/decision0000000000h33/label", data={"doc_type": "quyet_dinh", "csrf_token": token})
+    assert labelled.status_code == 303 and labelled.headers["location"].startswith("/review?done=")
+    assert "decision0000000000h33" not in client.get("/review").text  # confirmed: out of the queue
+    clerk = _client(app, "clerk33")
+    refused = clerk.post("/review/application000000h33/label", data={"doc_type": "don", "csrf_token": _csrf(clerk)})
+    assert refused.status_code == 403  # clerks do not label
+    out = client.post("/logout", data={"csrf_token": token})
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    assert client.get("/review").status_code == 303
+
+
+def test_upload_shows_a_bad_files_reason_in_vietnamese(app):
+    clerk = _client(app, "clerk33")
+    answer = clerk.post(
+        "/upload",
+        data={"dossier": "000.00.00.H33-240106-0001", "agency": H33, "csrf_token": _csrf(clerk)},
+        files=[("files", ("hong.pdf", b"%PDF-1.4 this is not a PDF at all", "application/pdf"))],
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    assert "Bị cách ly" in answer.text and "status-quarantined" in answer.text
+    failure = re.search(r"<td>([^<]*)</td></tr>", answer.text.split("status-quarantined", 1)[1])
+    assert failure and failure.group(1).strip(), "the quarantined file's Vietnamese reason"
+    other = clerk.post(
+        "/upload",
+        data={"dossier": X99_DOSSIER, "agency": X99, "csrf_token": _csrf(clerk)},
+        files=[("files", ("a.pdf", b"%PDF-1.4", "application/pdf"))],
+    )
+    assert other.status_code == 403 and "không được nộp" in other.text

@@ -1,0 +1,514 @@
+"""The web pages (server-rendered, Vietnamese): sign-in, search, a document with the query's words highlighted on
+the page image, a dossier, the review queue, the clerks' upload, statistics and admin.
+
+Every page resolves its caller as the API does (the signed session cookie, the account looked up on every request)
+and calls the application layer (`archive.reading`, `archive.upload`, `archive.words`) with that `Principal`, so
+the scoping, the masking of citizen IDs and the access log are the API's own. Not signed in: a redirect to /login;
+another agency's record: the same 404 page as an unknown one. Every form that changes something carries the
+session's CSRF token in the hidden field `csrf_token` (the sign-in form, made before any session, excepted).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+from pydantic import ValidationError
+from starlette.templating import Jinja2Templates
+
+from archive import reading, words
+from schemas import DOC_TYPE_NAMES, DocType
+from schemas.access import Forbidden, NotSignedIn, Principal, Role
+from schemas.failures import SohoaFailure
+from schemas.pii import mask_citizen_ids
+from web.security import AttemptLimiter, Session, Sessions, check_csrf
+
+HERE = Path(__file__).resolve().parent
+PAGE_SIZE = 20
+THUMB_WIDTH = 160
+VIEW_WIDTH = 1000
+# Dossier fields an archivist types on the dossier page (dates and counts are derived from its documents).
+DOSSIER_TEXT_FIELDS = {
+    "title": "Tiêu đề hồ sơ",
+    "notation": "Số và ký hiệu hồ sơ",
+    "maintenance": "Thời hạn bảo quản",
+    "rights": "Chế độ sử dụng",
+    "creator": "Người lập hồ sơ",
+    "language": "Ngôn ngữ",
+    "description": "Ghi chú",
+}
+STATUS = {
+    "not_found": 404,
+    "page_out_of_range": 404,
+    "forbidden": 403,
+    "csrf_refused": 403,
+    "agency_not_granted": 403,
+    "personal_data_restricted": 403,
+    "agency_mismatch": 409,
+    "file_too_large": 413,
+    "too_many_attempts": 429,
+    "login_failed": 401,
+}
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
+)
+
+
+def doc_type_name(slug: Any) -> str:
+    try:
+        return DOC_TYPE_NAMES[DocType(str(slug))]
+    except ValueError:
+        return str(slug)
+
+
+def marked(pieces: list[tuple[str, bool]]) -> Markup:
+    """Pieces of text (archive.words.highlight_spans) as HTML, the query's words in <mark>."""
+    return Markup("").join(Markup("<mark>{}</mark>").format(text) if hit else escape(text) for text, hit in pieces)
+
+
+ROLE_NAMES = {"clerk": "Văn thư", "archivist": "Lưu trữ viên", "admin": "Quản trị"}
+templates.env.globals.update(doc_type_name=doc_type_name, ROLE_NAMES=ROLE_NAMES)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _signed_in(request: Request) -> tuple[Principal, Session]:
+    from archive.access import principal_for
+
+    sessions: Sessions = request.app.state.sessions
+    session = sessions.read(request)
+    if session is None:
+        raise NotSignedIn()
+    try:
+        principal = principal_for(request.app.state.archive, session.user)
+    except SohoaFailure:  # disabled or removed since sign-in
+        raise NotSignedIn() from None
+    return principal, session
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _status(failure: SohoaFailure) -> int:
+    return STATUS.get(failure.code, 503 if failure.retryable else 400)
+
+
+def _render(
+    request: Request, name: str, context: dict[str, Any], *, status: int = 200, session: Session | None = None
+) -> HTMLResponse:
+    principal = context.get("principal")
+    full = {
+        "principal": principal,
+        "csrf_token": session.csrf if session else "",
+        "path": request.url.path,
+        "may_upload": bool(principal and principal.may(*reading.UPLOADERS)),
+        "may_edit": bool(principal and principal.may(*reading.EDITORS)),
+        "is_admin": bool(principal and principal.may(Role.admin)),
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, full, status_code=status)
+    response.headers["cache-control"] = "no-store"  # pages hold records: never kept by a shared cache
+    if session is not None:
+        request.app.state.sessions.refresh(response, session)
+    return response
+
+
+def _page(
+    request: Request,
+    build: Callable[[Principal, Session], tuple[str, dict[str, Any]] | Response],
+    *,
+    form_token: str | None = None,
+    keep_session: bool = True,
+) -> Response:
+    """Resolve the caller, check CSRF on a state-changing request, build the page; a named failure becomes the
+    error page (or the sign-in page when not signed in)."""
+    try:
+        principal, session = _signed_in(request)
+    except NotSignedIn:
+        return _login_redirect(request)
+    try:
+        check_csrf(request, session, form_token)
+        built = build(principal, session)
+    except SohoaFailure as failure:
+        context = {"principal": principal, "failure": failure, "status": _status(failure)}
+        return _render(request, "error.html", context, status=_status(failure), session=session)
+    if isinstance(built, Response):
+        if keep_session:
+            request.app.state.sessions.refresh(built, session)
+        return built
+    name, context = built
+    return _render(request, name, {"principal": principal, **context}, session=session)
+
+
+def _number(value: str | None, default: int, lowest: int = 1, highest: int = 100_000) -> int:
+    try:
+        return max(lowest, min(int(value or default), highest))
+    except ValueError:
+        return default
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path of this site: never another site after signing in."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    try:
+        _signed_in(request)
+        return RedirectResponse(_safe_next(next), status_code=303)
+    except NotSignedIn:
+        return _render(request, "login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=10_000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    from archive.access import authenticate
+
+    limiter: AttemptLimiter = request.app.state.attempts
+    address = _address(request)
+    try:
+        limiter.check(username, address)
+        try:
+            principal = authenticate(request.app.state.archive, username, password, address)
+        except SohoaFailure:
+            limiter.failed(username, address)
+            raise
+    except SohoaFailure as failure:
+        context = {"next": _safe_next(next), "failure": failure, "username": username}
+        return _render(request, "login.html", context, status=_status(failure))
+    limiter.succeeded(username)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    request.app.state.sessions.start(response, principal.name)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    def build(principal: Principal, _session: Session) -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        request.app.state.sessions.end(response)
+        reading._log(request.app.state.archive, principal, "logout", [], _address(request))
+        return response
+
+    return _page(request, build, form_token=csrf_token, keep_session=False)
+
+
+# ---------------------------------------------------------------- search
+
+
+@router.get("/")
+@router.get("/search")
+def search(
+    request: Request,
+    q: str = "",
+    type: str = "",
+    agency: str = "",
+    year: str = "",
+    sort: str = "relevance",
+    page: str = "1",
+) -> Response:
+    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        from catalog.search.query import InvalidQuery
+
+        number = _number(page, 1, highest=5000)
+        year_value = year.strip() if year.strip().isdigit() and len(year.strip()) == 4 else ""
+        context: dict[str, Any] = {
+            "q": q,
+            "type": type,
+            "agency": agency,
+            "year": year_value,
+            "sort": sort if sort in ("relevance", "date") else "relevance",
+            "doc_types": [(item.value, name) for item, name in DOC_TYPE_NAMES.items()],
+            "agencies": sorted(principal.granted),
+            "result": None,
+            "error": None,
+        }
+        if not (q.strip() or type or agency or year_value):
+            return "search.html", context
+        query = f"{q} nam:{year_value}" if year_value else q
+        try:
+            result = reading.search(
+                request.app.state.archive,
+                principal,
+                query,
+                address=_address(request),
+                doc_type=type or None,
+                agency=agency or None,
+                limit=PAGE_SIZE,
+                offset=(number - 1) * PAGE_SIZE,
+                sort=context["sort"],
+            )
+        except InvalidQuery as failure:
+            context["error"] = failure
+            return "search.html", context
+        base = {"q": q, "type": type, "agency": agency, "year": year_value, "sort": context["sort"]}
+
+        def link(**changes: Any) -> str:
+            values = {**base, **changes}
+            return "/search?" + urlencode({key: value for key, value in values.items() if value})
+
+        hits = [
+            {
+                "hit": hit,
+                "snippet": marked(words.highlight_spans(hit.snippet, q)),
+                "href": f"/documents/{quote(hit.id)}?" + urlencode({"q": q, "page": hit.page}),
+            }
+            for hit in result.hits
+        ]
+        pages = max(1, -(-result.total // PAGE_SIZE))
+        context.update(
+            result=result,
+            hits=hits,
+            page=number,
+            pages=pages,
+            previous=link(page=number - 1) if number > 1 else None,
+            following=link(page=number + 1) if number < pages else None,
+            facet_links={
+                "doc_type": [(doc_type_name(k), v, link(type=k, page=1)) for k, v in result.facets["doc_type"].items()],
+                "agency": [(k, v, link(agency=k, page=1)) for k, v in result.facets["agency"].items()],
+                "year": [(k, v, link(year=k, page=1)) for k, v in result.facets["year"].items()],
+            },
+        )
+        return "search.html", context
+
+    return _page(request, build)
+
+
+# ---------------------------------------------------------------- a document
+
+
+@router.get("/documents/{doc_id}")
+def document(request: Request, doc_id: str, q: str = "", page: str = "1") -> Response:
+    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        archive = request.app.state.archive
+        payload = reading.document(archive, principal, doc_id, address=_address(request))
+        count = max(len(payload["pages_text"]), payload.get("pages") or 0)
+        number = _number(page, 1, highest=max(count, 1))
+        restricted = payload["holds_personal_data"] and not principal.pii
+        boxes = [] if restricted or not q else words.page_word_boxes(archive, principal, doc_id, number, q)
+        texts = payload["pages_text"]
+        text = texts[number - 1]["text"] if number <= len(texts) else ""
+        base = f"/api/documents/{quote(doc_id)}"
+        return "document.html", {
+            "doc": payload,
+            "doc_id": doc_id,
+            "q": q,
+            "number": number,
+            "count": count,
+            "restricted": restricted,
+            "boxes": boxes,
+            "text": marked(words.highlight_spans(text, q)),
+            "image": f"{base}/pages/{number}.png?width={VIEW_WIDTH}",
+            "thumbs": [
+                (n, f"{base}/pages/{n}.png?width={THUMB_WIDTH}", "?" + urlencode({"q": q, "page": n}))
+                for n in range(1, count + 1)
+            ],
+            "downloads": {"original": f"{base}/original", "archive": f"{base}/archive.pdf"},
+            "metadata": payload["classification"]["metadata"],
+        }
+
+    return _page(request, build)
+
+
+# ---------------------------------------------------------------- a dossier
+
+
+def _dossier_context(request: Request, principal: Principal, code: str) -> dict[str, Any]:
+    payload = reading.dossier(request.app.state.archive, principal, code, address=_address(request))
+    return {
+        "code": code,
+        "dossier": payload["dossier"],
+        "documents": payload["documents"],
+        "fields": DOSSIER_TEXT_FIELDS,
+        "export": f"/api/dossiers/{quote(code)}/export",
+        "saved": False,
+        "error": None,
+    }
+
+
+@router.get("/dossiers/{code}")
+def dossier(request: Request, code: str) -> Response:
+    return _page(request, lambda principal, _session: ("dossier.html", _dossier_context(request, principal, code)))
+
+
+@router.post("/dossiers/{code}")
+async def dossier_fields(request: Request, code: str) -> Response:
+    form = await request.form()
+    token = form.get("csrf_token")
+    values = {
+        name: str(form.get(name, "")).strip() or None
+        for name in DOSSIER_TEXT_FIELDS
+        if isinstance(form.get(name), str) and len(str(form.get(name))) <= 2000
+    }
+
+    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        archive = request.app.state.archive
+        error = None
+        try:
+            reading.set_dossier_fields(archive, principal, code, values, address=_address(request))
+        except ValidationError as invalid:
+            error = "; ".join(str(item.get("msg", "")) for item in invalid.errors())[:300]
+        context = _dossier_context(request, principal, code)
+        context.update(saved=error is None, error=error)
+        return "dossier.html", context
+
+    return _page(request, build, form_token=token if isinstance(token, str) else None)
+
+
+# ---------------------------------------------------------------- the review queue
+
+
+@router.get("/review")
+def review(request: Request, page: str = "1", done: str = "") -> Response:
+    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        number = _number(page, 1, highest=5000)
+        found = reading.review_queue(
+            request.app.state.archive,
+            principal,
+            limit=PAGE_SIZE,
+            offset=(number - 1) * PAGE_SIZE,
+            address=_address(request),
+        )
+        pages = max(1, -(-found["total"] // PAGE_SIZE))
+        return "review.html", {
+            "total": found["total"],
+            "documents": found["documents"],
+            "doc_types": [(item.value, name) for item, name in DOC_TYPE_NAMES.items()],
+            "page": number,
+            "pages": pages,
+            "done": done,
+            "thumb_width": THUMB_WIDTH * 2,
+        }
+
+    return _page(request, build)
+
+
+@router.post("/review/{doc_id}/label")
+def review_label(
+    request: Request,
+    doc_id: str,
+    doc_type: Annotated[str, Form(max_length=80)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    def build(principal: Principal, _session: Session) -> Response:
+        from web.api import UnknownDocType
+
+        try:
+            chosen = DocType(doc_type)
+        except ValueError:
+            raise UnknownDocType(doc_type[:40]) from None
+        reading.label(request.app.state.archive, principal, doc_id, chosen, address=_address(request))
+        return RedirectResponse("/review?" + urlencode({"done": doc_id}), status_code=303)
+
+    return _page(request, build, form_token=csrf_token)
+
+
+# ---------------------------------------------------------------- upload
+
+
+def _require_uploader(principal: Principal) -> None:
+    if not principal.may(*reading.UPLOADERS):
+        raise Forbidden(principal.role.value)
+
+
+@router.get("/upload")
+def upload_form(request: Request) -> Response:
+    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        _require_uploader(principal)
+        return "upload.html", {"agencies": sorted(principal.granted), "reports": None, "dossier": "", "agency": ""}
+
+    return _page(request, build)
+
+
+@router.post("/upload")
+def upload(
+    request: Request,
+    files: Annotated[list[UploadFile], File()],
+    dossier: Annotated[str, Form(max_length=200)] = "",
+    agency: Annotated[str, Form(max_length=40)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        from archive.upload import upload as upload_files
+
+        _require_uploader(principal)
+        reports = upload_files(
+            request.app.state.archive,
+            principal,
+            dossier.strip(),
+            agency.strip(),
+            [(item.filename or "upload", item.file) for item in files],
+            request.app.state.ingest,
+            address=_address(request),
+        )
+        return "upload.html", {
+            "agencies": sorted(principal.granted),
+            "reports": reports,
+            "dossier": dossier.strip(),
+            "agency": agency.strip(),
+        }
+
+    return _page(request, build, form_token=csrf_token)
+
+
+# ---------------------------------------------------------------- statistics and admin
+
+
+@router.get("/stats")
+def stats(request: Request) -> Response:
+    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        figures = reading.statistics(request.app.state.archive, principal, address=_address(request))
+        by_type = sorted(figures["by_type"].items(), key=lambda item: -item[1])
+        return "stats.html", {"figures": figures, "by_type": by_type}
+
+    return _page(request, build)
+
+
+@router.get("/admin")
+def admin(request: Request, user: str = "", record: str = "") -> Response:
+    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        from archive.access import list_tokens, list_users, read_access
+
+        if not principal.may(Role.admin):
+            raise Forbidden(principal.role.value)
+        archive = request.app.state.archive
+        address = _address(request)
+        users = list_users(archive)
+        tokens = list_tokens(archive)
+        entries = read_access(archive, user=user or None, record=record or None, limit=200, newest_first=True)
+        reading._log(archive, principal, "view", [], address, what="users")
+        reading._log(archive, principal, "accesslog_read", [], address)
+
+        def detail(entry: Any) -> str:
+            # A logged search holds its query, which may hold a citizen ID: masked like every other page.
+            text = json.dumps(entry.detail, ensure_ascii=False) if entry.detail else ""
+            return text if principal.pii else mask_citizen_ids(text)
+
+        log = [{"entry": entry, "detail": detail(entry)} for entry in entries]
+        return "admin.html", {"users": users, "tokens": tokens, "log": log, "user": user, "record": record}
+
+    return _page(request, build)
