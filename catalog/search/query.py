@@ -137,6 +137,15 @@ class ParsedQuery:
             expression = f"({expression}) NOT ({self.exclusion_match()})"
         return self._restricted(expression)
 
+    def tier_matches(self) -> tuple[str, str] | None:
+        """(every term in its exact form, every term in a title): what the cheap ranking of a large result weighs
+        (see catalog.search), restricted like `match`."""
+        if not self.included:
+            return None
+        exact = " AND ".join(f"{EXACT_COLUMNS} : {_phrase(term.exact_words, term.prefix)}" for term in self.included)
+        title = " AND ".join(f"{{t_folded}} : {_phrase(term.folded_words, term.prefix)}" for term in self.included)
+        return self._restricted(exact), self._restricted(title)
+
     def exclusion_match(self) -> str | None:
         if not self.excluded:
             return None
