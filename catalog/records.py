@@ -155,9 +155,8 @@ def _search_columns(document: Document) -> dict[str, Any]:
 
 
 def _tags(document: Document) -> str:
-    issued = document.classification.metadata.issued_date
     return search_index.tags_of(
-        document.agency, document.doc_type.value, issued.year if issued else None, document.dossier
+        document.agency, document.doc_type.value, document.classification.metadata.issued_date, document.dossier
     )
 
 
@@ -228,14 +227,14 @@ class Catalog:
         catalog at once take turns instead of racing to create the same tables."""
         with self.engine.connect() as connection:
             found = inspect(connection)
-            columns = (
-                {column["name"] for column in found.get_columns(documents.name)}
-                if found.has_table("documents")
-                else set()
-            )
+            columns, indexes = set(), set()
+            if found.has_table(documents.name):
+                columns = {column["name"] for column in found.get_columns(documents.name)}
+                indexes = {index["name"] for index in found.get_indexes(documents.name)}
             if (
                 set(metadata.tables) | {search_index.FTS_TABLE} <= set(found.get_table_names())
                 and set(DOCUMENT_SEARCH_COLUMNS) <= columns
+                and {index.name for index in documents.indexes} <= indexes
                 and search_index.current(connection)
             ):
                 return  # nothing to create: no write lock taken (a catalog on read-only media still opens)

@@ -39,6 +39,7 @@ documents = Table(
     Index("ix_documents_agency", "agency"),
     Index("ix_documents_year", "year"),
     Index("ix_documents_issued_date", "issued_date"),
+    Index("ix_documents_by_date", "issued_date", "received_at", "id"),  # sort by date
     Index("ix_documents_number", "number"),
     Index("ix_documents_notation", "notation"),
 )

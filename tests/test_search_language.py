@@ -324,7 +324,7 @@ def test_words_that_look_like_fts_syntax_are_only_words(filed, query):
 
 def _index_rows(path: Path) -> dict[int, str]:
     with sqlite3.connect(path) as connection:
-        return dict(connection.execute("SELECT rowid, b_exact FROM search_fts").fetchall())
+        return dict(connection.execute("SELECT rowid, b_exact FROM search_pages_fts").fetchall())
 
 
 def _found(result) -> list[tuple]:
@@ -366,7 +366,7 @@ def test_a_catalog_from_before_search_columns_is_upgraded_when_opened(tmp_path):
     catalog.close()
     with sqlite3.connect(path) as connection:  # back to the previous schema
         for statement in (
-            "DROP TABLE search_fts",
+            "DROP TABLE search_pages_fts",
             "CREATE VIRTUAL TABLE page_fts USING fts5(title, body, doc_id UNINDEXED, page UNINDEXED)",
         ):
             connection.execute(statement)
@@ -432,6 +432,7 @@ def test_over_the_counting_cap_the_total_is_an_estimate_and_says_so(tmp_path, mo
         for number in range(40):
             record(catalog, make_document(f"d{number:02d}", agency=(H33, H34)[number % 2]), f"hồ sơ số {number}")
         exact = catalog.search("hồ sơ", limit=40)
+        newest = ids(catalog.search("hồ sơ", sort="date", limit=5, offset=2))
         assert exact.total == 40 and not exact.total_is_estimate and len(exact.hits) == 40
         monkeypatch.setattr(search_module, "COUNTED_PAGES", 25)
         monkeypatch.setattr(search_module, "RANK_ALL_UP_TO_DOCUMENTS", 5)
@@ -440,6 +441,7 @@ def test_over_the_counting_cap_the_total_is_an_estimate_and_says_so(tmp_path, mo
         assert estimated.total_is_estimate and 20 <= estimated.total <= 40
         assert sum(estimated.facets["agency"].values()) == pytest.approx(estimated.total, abs=2)
         assert len(estimated.hits) == 3 and len(set(ids(estimated))) == 3
+        assert ids(catalog.search("hồ sơ", sort="date", limit=5, offset=2)) == newest  # walked by date instead
         # A scope or a filter narrows what is read: its counts are exact again.
         scoped = catalog.search("hồ sơ", agencies={H34}, limit=3)
         assert scoped.total == 20 and not scoped.total_is_estimate

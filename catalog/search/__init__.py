@@ -34,9 +34,10 @@ RANKED_PAGES = 1000
 # from the documents of the newest COUNTED_PAGES matching pages, scaled to the whole archive by document key
 # (SearchResult.total_is_estimate), so a word found on most pages of a large archive costs the same as a rarer one.
 COUNTED_PAGES = 20_000
-MAX_TAGGED_YEARS = 50  # a wider nam: range is left to the SQL condition alone
+MAX_TAGGED_YEARS = 10  # a wider nam: or ngay: range is left to the SQL condition alone
 # Documents without a date sort after those with one, then by arrival.
-_BY_DATE = "d.issued_date IS NULL, d.issued_date DESC, d.received_at DESC, d.id"
+# (NULL is the smallest value in SQLite: DESC puts undated documents last, and the index on the columns serves it.)
+_BY_DATE = "d.issued_date DESC, d.received_at DESC, d.id DESC"
 
 
 class _Conditions:
@@ -137,7 +138,19 @@ def _tag_groups(
         and all(last - first <= MAX_TAGGED_YEARS for first, last in filters.years)
     ):
         groups.append([index.tag("yr", year) for year in sorted(set(years))])
+    for start, end in filters.dates:
+        months = _months(start, end)
+        if months is not None:
+            groups.append([index.tag("mo", month) for month in months])
     return groups
+
+
+def _months(start: str, end: str) -> list[str] | None:
+    """The months (YYYY-MM) from one ISO date to another, None if more than MAX_TAGGED_YEARS years of them."""
+    first, last = int(start[:4]) * 12 + int(start[5:7]) - 1, int(end[:4]) * 12 + int(end[5:7]) - 1
+    if last - first > MAX_TAGGED_YEARS * 12 or last < first:
+        return None
+    return [f"{month // 12:04d}-{month % 12 + 1:02d}" for month in range(first, last + 1)]
 
 
 def _matching_documents(
@@ -233,6 +246,22 @@ def _ranked(
             dict(params, limit=limit, offset=offset),
         ).all()
         return [(row[0], 1, 0.0) for row in rows]
+    if sort == "date" and total > RANK_ALL_UP_TO_DOCUMENTS:
+        # Many matches: walk the documents newest first (an index) and keep those with a matching page.
+        params["match"] = parsed.set_match()
+        page_of = (
+            f"(SELECT MIN(rowid) & {index.MAX_PAGE} FROM {index.FTS_TABLE} WHERE {index.FTS_TABLE} MATCH :match"
+            f" AND rowid BETWEEN d.search_key << {index.PAGE_BITS}"
+            f" AND (d.search_key << {index.PAGE_BITS}) + {index.MAX_PAGE})"
+        )
+        rows = connection.execute(
+            text(
+                f"SELECT d.id, {page_of} AS page FROM documents d"
+                f" WHERE {where.sql} AND page IS NOT NULL ORDER BY {_BY_DATE} LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+        return [(row[0], int(row[1]), 0.0) for row in rows]
     if sort == "date":  # no ranking needed: each document's first matching page, newest documents first
         params["match"] = parsed.set_match()
         rows = connection.execute(

@@ -8,7 +8,7 @@ document's rows are one rowid range, so replacing or removing them is a range de
 whatever the size of the archive (deleting on an UNINDEXED column scanned the whole index per document). Counting
 and faceting read only rowids (`rowid >> 16` is the document) and the indexed columns of `documents`.
 
-A fifth column, `tags`, holds one token per value a search restricts by (agency, type, year, dossier; see
+A fifth column, `tags`, holds one token per value a search restricts by (agency, type, year, month, dossier; see
 `tag`): a scoped or filtered query intersects their short lists inside FTS5 instead of reading every page that
 holds a common word and dropping most of them in the join. Its bm25 weight is 0.
 
@@ -18,12 +18,13 @@ The original text stays in `page_text`, where snippets are cut from.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import Connection, text
 
 from schemas.text import exact_form, fold
 
-FTS_TABLE = "search_fts"
+FTS_TABLE = "search_pages_fts"
 PAGE_BITS = 16
 MAX_PAGE = (1 << PAGE_BITS) - 1  # pages beyond this one are not indexed (no scanned document has so many)
 
@@ -37,8 +38,9 @@ CREATE_STATEMENTS = (
     " t_exact, t_folded, b_exact, b_folded, tags,"
     " tokenize = 'unicode61 remove_diacritics 0')",
 )
-# The index before this one (folded text only, deleted by an UNINDEXED doc_id): dropped when a catalog is upgraded.
-OLD_TABLES = ("page_fts",)
+# Earlier indexes, dropped when a catalog is upgraded (and this one filled): the first (folded text only, deleted
+# by an UNINDEXED doc_id) and one without month tags.
+OLD_TABLES = ("page_fts", "search_fts")
 
 
 def create(connection: Connection) -> None:
@@ -76,12 +78,12 @@ def tag(kind: str, value: str | int) -> str:
     return kind + str(value).encode().hex()
 
 
-def tags_of(agency: str | None, doc_type: str, year: int | None, dossier: str | None) -> str:
+def tags_of(agency: str | None, doc_type: str, issued: date | None, dossier: str | None) -> str:
     values = [tag("ty", doc_type)]
     if agency:
         values.append(tag("ag", agency))
-    if year is not None:
-        values.append(tag("yr", year))
+    if issued is not None:
+        values += [tag("yr", issued.year), tag("mo", f"{issued:%Y-%m}")]
     if dossier:
         values.append(tag("ds", dossier))
     return " ".join(values)
