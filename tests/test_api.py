@@ -48,7 +48,8 @@ def server(s3_server, sample_dossier, tmp_path_factory):
         secret_key=s3_server.secret_key,
         server=s3_server,
     )
-    env = {**os.environ, **target.env(), "SOHOA_HOME": str(home), "PREFECT_API_URL": ""}
+    # A small size limit, so that an oversized upload is cheap to send.
+    env = {**os.environ, **target.env(), "SOHOA_HOME": str(home), "PREFECT_API_URL": "", "SOHOA_MAX_FILE_MB": "8"}
     env.pop("SOHOA_CATALOG_URL", None)
     folder, documents = sample_dossier
     decision = next(item for item in documents if item.doc_type == "quyet_dinh")
@@ -308,13 +309,14 @@ def test_upload_reports_each_file_and_stores_nothing_of_a_bad_one(server, sample
         ("files", ("don.jpg", scan, "image/jpeg")),
         ("files", ("rong.pdf", b"", "application/pdf")),
         ("files", ("hong.pdf", b"%PDF-1.7 broken", "application/pdf")),
+        ("files", ("lon.pdf", b"%PDF-1.7\n" + bytes(9 * 1024 * 1024), "application/pdf")),
     ]
     with _client(server, "clerk33") as client:
         answer = client.post(f"/api/dossiers/{dossier}/files", files=files, data={"agency": H33})
         assert answer.status_code == 200, answer.text
         reports = answer.json()["documents"]
-        assert [report["status"] for report in reports] == ["archived", "quarantined", "quarantined"]
-        assert [report["failure"]["code"] for report in reports[1:]] == ["empty_file", "corrupt_file"]
+        assert [report["status"] for report in reports] == ["archived", "quarantined", "quarantined", "quarantined"]
+        assert [report["failure"]["code"] for report in reports[1:]] == ["empty_file", "corrupt_file", "file_too_large"]
         assert client.get(f"/api/dossiers/{dossier}").json()["dossier"]["doc_total"] == 1
         # Into another agency's dossier code: refused, nothing stored.
         refused = client.post(f"/api/dossiers/{X99}-240301-0001/files", files=files[:1], data={"agency": H33})
