@@ -65,7 +65,7 @@ def rows(dossier: Dossier, documents: list[Document]) -> list[dict]:
 
 def export_json(dossier: Dossier, documents: list[Document]) -> dict:
     return {
-        "dossier": json.loads(dossier.model_dump_json(exclude={"documents", "updated_at"})),
+        "dossier": json.loads(dossier.model_dump_json(exclude={"documents", "updated_at", "applicant_id"})),
         "documents": [
             json.loads(json.dumps(_document_row(d, i), default=str)) | {"id": d.id}
             for i, d in enumerate(documents, start=1)

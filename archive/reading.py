@@ -210,8 +210,11 @@ def dossier(archive: Archive, principal: Principal, code: str, *, address: str =
         raise NotFound("dossier")
     record = dossiers.derive(archive.catalog.get_dossier(code) or Dossier(code=code), documents)
     _log(archive, principal, "view", [code], address, what="dossier")
+    fields = json.loads(record.model_dump_json())
+    if fields.get("applicant_id") and not principal.pii:
+        fields["applicant_id"] = mask_citizen_ids(fields["applicant_id"])
     return {
-        "dossier": json.loads(record.model_dump_json()),
+        "dossier": fields,
         "documents": [_masked_document(item, principal) for item in documents],
     }
 

@@ -4,12 +4,13 @@ refused as soon as it passes the size limit: nothing is ever read whole into mem
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from archive import reading
+from archive import dossiers, reading
 from archive.context import Archive
 from catalog import views
 from schemas import DocumentReport, DocumentStatus
@@ -19,6 +20,23 @@ from schemas.failures import EmptyFile, FileTooLarge, SohoaFailure
 
 IngestFunction = Callable[..., list[DocumentReport]]
 CHUNK = 1024 * 1024
+
+
+# Procedure codes: 1.001234, or a local variant 1.011442.000.00.00.H38; an applicant's ID: CCCD 12 or CMND 9 digits.
+PROCEDURE_CODE = re.compile(r"[0-9]\.[0-9]{6}(\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})?")
+APPLICANT_ID = re.compile(r"[0-9]{9}|[0-9]{12}")
+
+
+class InvalidProcedureCode(SohoaFailure):
+    code = "invalid_procedure_code"
+    vi = "Mã thủ tục không đúng dạng (ví dụ 1.001234 hoặc 1.011442.000.00.00.H38)"
+    en = "Not a procedure code (e.g. 1.001234 or 1.011442.000.00.00.H38)"
+
+
+class InvalidApplicantId(SohoaFailure):
+    code = "invalid_applicant_id"
+    vi = "Số định danh của người nộp không đúng dạng (12 chữ số CCCD hoặc 9 chữ số CMND)"
+    en = "Not an applicant ID (12-digit CCCD or 9-digit CMND)"
 
 
 class AgencyNotGranted(SohoaFailure):
@@ -70,10 +88,16 @@ def upload(
     ingest: IngestFunction,
     *,
     address: str = "",
+    procedure_code: str | None = None,
+    applicant_id: str | None = None,
 ) -> list[DocumentReport]:
     """Ingest uploaded files into `dossier`, in the order given; one report per file (a refused file is
     `quarantined` with its named failure, nothing of it stored)."""
     dossier, agency = check_target(archive, principal, dossier, agency)
+    if procedure_code is not None and not PROCEDURE_CODE.fullmatch(procedure_code):
+        raise InvalidProcedureCode(procedure_code[:40])
+    if applicant_id is not None and not APPLICANT_ID.fullmatch(applicant_id):
+        raise InvalidApplicantId()  # never echoed: it is personal data
     max_bytes = archive.settings.max_file_mb * 1024 * 1024
     with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as folder:
         saved: list[tuple[int, str, Path]] = []
@@ -95,5 +119,11 @@ def upload(
             for (position, name, _), report in zip(saved, ingested, strict=True):
                 reports[position] = report.model_copy(update={"source": name})
     ordered = [reports[position] for position in sorted(reports)]
+    # What the one-stop-shop system says of the dossier (OpenCPS: the procedure, the applicant's ID) is kept with it.
+    known = {
+        name: value for name, value in (("procedure_code", procedure_code), ("applicant_id", applicant_id)) if value
+    }
+    if known and any(report.status is not DocumentStatus.quarantined for report in ordered):
+        dossiers.set_fields(archive.catalog, archive.store, dossier, known)
     reading._log(archive, principal, "upload", [report.id for report in ordered if report.id], address, dossier=dossier)
     return ordered

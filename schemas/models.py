@@ -239,6 +239,10 @@ class Dossier(BaseModel):
     doc_total: int | None = None  # derived: number of documents
     page_total: int | None = None  # derived: pages of all its documents
     description: str | None = None  # ghi chú
+    # From the one-stop-shop system that pushed the dossier (its API): the procedure and the applicant's ID number
+    # (personal data: masked for readers without the right).
+    procedure_code: str | None = None
+    applicant_id: str | None = None
     updated_at: datetime | None = None
 
 
@@ -255,6 +259,8 @@ DOSSIER_SETTABLE_FIELDS = (
     "start_date",
     "end_date",
     "description",
+    "procedure_code",
+    "applicant_id",
 )
 
 

@@ -311,16 +311,25 @@ def test_upload_reports_each_file_and_stores_nothing_of_a_bad_one(server, sample
         ("files", ("hong.pdf", b"%PDF-1.7 broken", "application/pdf")),
         ("files", ("lon.pdf", b"%PDF-1.7\n" + bytes(9 * 1024 * 1024), "application/pdf")),
     ]
+    applicant = "079203001234"
+    pushed = {"agency": H33, "procedure_code": "1.001234", "applicant_id": applicant}  # as OpenCPS pushes it
     with _client(server, "clerk33") as client:
-        answer = client.post(f"/api/dossiers/{dossier}/files", files=files, data={"agency": H33})
+        answer = client.post(f"/api/dossiers/{dossier}/files", files=files, data=pushed)
         assert answer.status_code == 200, answer.text
         reports = answer.json()["documents"]
         assert [report["status"] for report in reports] == ["archived", "quarantined", "quarantined", "quarantined"]
         assert [report["failure"]["code"] for report in reports[1:]] == ["empty_file", "corrupt_file", "file_too_large"]
-        assert client.get(f"/api/dossiers/{dossier}").json()["dossier"]["doc_total"] == 1
+        fields = client.get(f"/api/dossiers/{dossier}").json()["dossier"]
+        assert fields["doc_total"] == 1 and fields["procedure_code"] == "1.001234"
+        assert fields["applicant_id"] == "079******234"  # the clerk has no personal-data right
+        bad = client.post(f"/api/dossiers/{dossier}/files", files=files[:1], data={**pushed, "applicant_id": "12ab"})
+        assert bad.status_code == 400 and bad.json()["code"] == "invalid_applicant_id" and "12ab" not in bad.text
+        assert applicant not in client.get(f"/api/dossiers/{dossier}/export").text
         # Into another agency's dossier code: refused, nothing stored.
         refused = client.post(f"/api/dossiers/{X99}-240301-0001/files", files=files[:1], data={"agency": H33})
         assert refused.status_code == 409 and refused.json()["code"] == "agency_mismatch"
+    with _client(server, "pii33") as allowed:
+        assert allowed.get(f"/api/dossiers/{dossier}").json()["dossier"]["applicant_id"] == applicant
 
 
 def test_the_access_log_records_reads_and_holds_no_password(server, ids):

@@ -291,6 +291,8 @@ def upload(
     request: Request,
     files: Annotated[list[UploadFile], File()],
     agency: Annotated[str, Form()],
+    procedure_code: Annotated[str | None, Form()] = None,
+    applicant_id: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
     """Tệp vào hồ sơ / files into a dossier: the same ingest as the watched folder; one report per file."""
     from archive.upload import upload as upload_files
@@ -303,6 +305,8 @@ def upload(
         [(item.filename or "upload", item.file) for item in files],
         request.app.state.ingest,
         address=address_of(request),
+        procedure_code=procedure_code,
+        applicant_id=applicant_id,
     )
     return {"documents": [report.model_dump(mode="json") for report in reports]}
 
