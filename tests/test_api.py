@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
+from _serve import running_server
 from conftest import SAMPLE_DOSSIER, run_sohoa, sohoa_command
 from s3server import S3Target
 
@@ -27,12 +26,6 @@ X99 = "000.00.00.X99"
 X99_DOSSIER = "000.00.00.X99-240101-0001"
 PASSWORD = "mật-khẩu-thử-" + "9f3c"
 CITIZEN_ID = "001099000123"  # in the sample ĐƠN
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -82,34 +75,9 @@ def server(s3_server, sample_dossier, tmp_path_factory):
     ]:
         sohoa("user", "add", name, "--role", role, "--agency", agency, *extra, "--password-stdin", stdin=PASSWORD)
     token = sohoa("token", "create", "one-stop-shop", "--role", "clerk", "--agency", H33).stdout.strip().split()[-1]
-    port = _free_port()
-    process = subprocess.Popen(
-        [*sohoa_command(), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"sohoa serve did not start: {process.communicate()[1][-2000:]}")
-    yield {"base": base, "env": env, "token": token, "home": home, "process": process, "sohoa": sohoa}
-    process.terminate()
-    try:
-        _, stderr = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, stderr = process.communicate()
-    assert "Traceback" not in stderr, stderr[-3000:]
-    assert PASSWORD not in stderr and token not in stderr
+    with running_server(env, home / "serve.log") as running:
+        yield {"base": running.base, "env": env, "token": token, "home": home, "sohoa": sohoa}
+    assert PASSWORD not in running.log() and token not in running.log()
 
 
 @contextmanager

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+from _serve import running_server
 from conftest import SAMPLE_DOSSIER, sohoa_command
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,12 +29,6 @@ X99 = "000.00.00.X99"
 PASSWORD = "mật-khẩu-thử-5b1d"
 WAIT_SECONDS = 30
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -61,33 +53,8 @@ def server(sample_dossier, tmp_path_factory):
     sohoa("ingest", str(scans), "--agency", H33)
     sohoa("user", "add", "arch33", "--role", "archivist", "--agency", H33, "--password-stdin", stdin=PASSWORD)
     sohoa("user", "add", "arch99", "--role", "archivist", "--agency", X99, "--password-stdin", stdin=PASSWORD)
-    port = _free_port()
-    process = subprocess.Popen(
-        [*sohoa_command(), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"sohoa serve did not start: {process.communicate()[1][-2000:]}")
-    yield base
-    process.terminate()
-    try:
-        _, stderr = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, stderr = process.communicate()
-    assert "Traceback" not in stderr, stderr[-3000:]
+    with running_server(env, home / "serve.log") as running:
+        yield running.base
 
 
 @pytest.fixture
