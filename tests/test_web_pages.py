@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import partial
 from html.parser import HTMLParser
 
 import pytest
@@ -77,12 +78,17 @@ def _record(archive, doc_id: str, dossier: str, agency: str, doc_type: DocType, 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     from archive.access import add_user
+    from archive.ingest import ingest_paths
     from web.app import create_app
 
     home = tmp_path_factory.mktemp("pages-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("PREFECT_API_URL", raising=False)
-        application = create_app(Settings(home=home, store_url="", catalog_url=""))
+        settings = Settings(home=home, store_url="", catalog_url="")
+        application = create_app(settings)
+        # Uploads are ingested in this process, as on a site without a Prefect server: another test may have left
+        # Prefect's session-wide test harness running, which dispatch would otherwise send the files to.
+        application.state.ingest = partial(ingest_paths, settings=settings)
         archive = application.state.archive
         _record(archive, "decision0000000000h33", DOSSIER, H33, DocType.quyet_dinh, DECISION_TEXT, subject="Giao đất")
         _record(
