@@ -171,11 +171,24 @@ def _log_change(
     detail: dict | None = None,
 ) -> None:
     kind, name = _actor(by)
-    identity.append_access(
+    _append(archive, kind, name, action, records, address, detail)
+
+
+def _append(
+    archive: Archive,
+    kind: str,
+    name: str,
+    action: str | AccessAction,
+    records: Iterable[str],
+    address: str | None,
+    detail: dict | None,
+) -> AccessEntry:
+    """The one way an entry is written: its action checked against the known ones."""
+    return identity.append_access(
         archive.catalog,
         actor_kind=kind,
         actor=name,
-        action=action.value,
+        action=AccessAction(action).value,
         records=records,
         address=address,
         detail=detail,
@@ -485,17 +498,8 @@ def record_access(
 ) -> AccessEntry:
     """One entry: who (the principal; none: anonymous), from where, what, which records (ids or codes), and the
     detail of it (a search's query text, an export's format). Never a password or token in `detail`."""
-    checked = AccessAction(action)
     kind, name = (principal.kind.value, principal.name) if principal is not None else ("anonymous", "")
-    return identity.append_access(
-        archive.catalog,
-        actor_kind=kind,
-        actor=name,
-        action=checked.value,
-        records=records,
-        address=address,
-        detail=detail,
-    )
+    return _append(archive, kind, name, action, records, address, detail)
 
 
 def read_access(
