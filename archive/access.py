@@ -47,6 +47,7 @@ from schemas.access import (
 )
 from schemas.codes import InvalidDate, check_agency_code, check_date
 from schemas.failures import SohoaFailure
+from schemas.pii import mask_citizen_ids
 from storage.base import RetentionLocked
 from storage.retention import lock_for, parse_retention
 
@@ -546,6 +547,22 @@ EXPORT_HEADERS = {
 }
 
 
+def _masked(value: object) -> object:
+    if isinstance(value, str):
+        return mask_citizen_ids(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
+
+
+def masked_entry(entry: AccessEntry) -> AccessEntry:
+    """The entry as shown to whoever lacks the personal-data right: citizen IDs in its detail (a logged search's
+    query) masked. The chain's hashes are those of the entry as written."""
+    return entry.model_copy(update={"detail": _masked(entry.detail)}) if entry.detail else entry
+
+
 def _export_row(entry: AccessEntry) -> list:
     values = entry.model_dump()
     values["records"] = " ".join(entry.records)
@@ -590,10 +607,14 @@ def export_access(
     fmt: str | None = None,
     by: Principal | None = None,
     address: str | None = None,
+    pii: bool = True,
 ) -> int:
     """Write the matching entries to `out` (csv or xlsx: `fmt`, else by the suffix); reading the log is itself
-    logged. Returns how many."""
+    logged. Without `pii` (an admin lacking the personal-data right) citizen IDs in the details are masked.
+    Returns how many."""
     entries = read_access(archive, user, record, since, until)
+    if not pii:
+        entries = [masked_entry(entry) for entry in entries]
     write_access_export(entries, out, fmt)
     detail = {
         "user": user,

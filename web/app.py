@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from archive.context import Archive
 from schemas.failures import SohoaFailure
 from schemas.settings import Settings, get_settings
+from web.admin_pages import router as admin_router
 from web.api import router
 from web.pages import HERE as PAGES_HERE
 from web.pages import router as pages_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.attempts = AttemptLimiter(settings.login_attempts, settings.login_attempts * 4)
     app.state.ingest = partial(run_ingest, settings=settings)
     app.include_router(router)
+    app.include_router(admin_router)  # before pages_router: its /admin is the one served
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=PAGES_HERE / "static"), name="static")
 
