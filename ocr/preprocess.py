@@ -11,7 +11,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ocr import tesseract
+from ocr import geometry, tesseract
+from ocr.geometry import MIN_SKEW_TO_CORRECT as MIN_SKEW_TO_CORRECT  # where tests and readers know it
+from ocr.geometry import applied_skew, ocr_scale_for
 
 # Skew search, coarse to fine: whole degrees over the plausible range and quarter degrees around the best on a
 # small copy, then fine steps on a larger one. A third of the cost of fine steps everywhere, same angles found.
@@ -22,16 +24,12 @@ SKEW_SEARCH = (  # (long side of the analysed copy in pixels, step in degrees, h
     (600, 0.25, 1.0),
     (1200, 0.05, 0.25),
 )
-# Below this the page is left as scanned: resampling costs sharpness for no gain.
-MIN_SKEW_TO_CORRECT = 0.1
 # A page whose share of ink pixels is below this is a blank (separator) sheet.
 BLANK_INK_RATIO = 0.002
 # How much darker than the paper a pixel must be to count as ink.
 INK_CONTRAST = 80
-# Pages scanned coarser than this are enlarged to UPSCALE_TARGET_DPI for OCR. Measured on the generated samples,
-# enlarging 150-200 dpi pages did not lower the error rate and cost 50% more time, so only coarser pages are.
-UPSCALE_BELOW_DPI = 150
-UPSCALE_TARGET_DPI = 300
+# When a skew is corrected (MIN_SKEW_TO_CORRECT) and a coarse page enlarged (UPSCALE_BELOW_DPI, UPSCALE_TARGET_DPI)
+# is said in ocr.geometry, beside the map from the OCR image back to the page shown.
 # A row or column along the edge darker than this share of the paper grey is scanner lid or shadow, not page.
 BORDER_DARKNESS = 0.5
 # Noise (robust sigma of the high-pass residue) above which a 3x3 median filter is applied before OCR.
@@ -47,11 +45,14 @@ class PreparedPage:
     ocr_scale: float = 1.0  # ocr_image size over the upright page's size
     border_pixels: int = 0  # dark scanner edge painted over, in pixels of the page
     noise: float = 0.0  # estimated noise (grey levels); a median filter is applied above NOISE_TO_FILTER
+    # The map from ocr_image's pixels to the upright page's (the page the viewer shows: turned, not straightened
+    # nor enlarged), composed from the very matrices applied; see ocr.geometry.
+    to_shown: geometry.Affine = geometry.IDENTITY
 
     @property
     def applied_skew(self) -> float:
         """The skew actually corrected (small ones are measured but left alone)."""
-        return self.skew if abs(self.skew) >= MIN_SKEW_TO_CORRECT else 0.0
+        return applied_skew(self.skew)
 
 
 def to_gray(image: Image.Image) -> np.ndarray:
@@ -79,7 +80,7 @@ def is_blank(gray: np.ndarray) -> bool:
 def _rotate(array: np.ndarray, angle: float, fill: int | tuple[int, ...]) -> np.ndarray:
     """Rotate about the centre, counter-clockwise for a positive angle, keeping the size."""
     height, width = array.shape[:2]
-    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    matrix = np.array(geometry.rotation_about_centre(width, height, angle), dtype=np.float64).reshape(2, 3)
     return cv2.warpAffine(
         array, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
     )
@@ -172,17 +173,21 @@ def prepare(
         rotation = tesseract.orientation(Image.fromarray(gray), dpi=dpi) if detect_orientation else 0
     if rotation:
         gray = np.asarray(_turn(Image.fromarray(gray), rotation))
+    # What is applied from here on moves the words on the upright page: `page_to_ocr` follows it.
+    page_to_ocr = geometry.IDENTITY
     skew = estimate_skew(gray)
-    if abs(skew) >= MIN_SKEW_TO_CORRECT:
+    if applied_skew(skew):
+        height, width = gray.shape
+        page_to_ocr = geometry.centre_to_edge(geometry.rotation_about_centre(width, height, -skew))
         gray = _straighten(gray, skew)
     noise = estimate_noise(gray)
     if noise > NOISE_TO_FILTER:
         gray = cv2.medianBlur(gray, 3)
-    ocr_scale = 1.0
-    if dpi < UPSCALE_BELOW_DPI:
-        ocr_scale = UPSCALE_TARGET_DPI / dpi
+    ocr_scale = ocr_scale_for(dpi)
+    if ocr_scale != 1.0:
         gray = cv2.resize(gray, None, fx=ocr_scale, fy=ocr_scale, interpolation=cv2.INTER_CUBIC)
-    corrected = rotation or abs(skew) >= MIN_SKEW_TO_CORRECT or border_pixels or noise > NOISE_TO_FILTER
+        page_to_ocr = geometry.compose(page_to_ocr, geometry.scale(ocr_scale))
+    corrected = rotation or applied_skew(skew) or border_pixels or noise > NOISE_TO_FILTER
     # A page that needed no correction goes to Tesseract as scanned: measured on clean pages, our own grey
     # conversion read a little worse than Tesseract's.
     ocr_image = Image.fromarray(gray) if corrected or ocr_scale != 1.0 else image
@@ -194,4 +199,5 @@ def prepare(
         ocr_scale=ocr_scale,
         border_pixels=border_pixels,
         noise=noise,
+        to_shown=geometry.invert(page_to_ocr),
     )
