@@ -1,5 +1,10 @@
-"""Where a query's words are on a page: the OCR word boxes (ocr.json, in page pixels) of the words matching the
-query's terms, as fractions of the page size, so the web page can draw them over the page image at any width.
+"""Where a query's words are on a page: the OCR word boxes (ocr.json) of the words matching the query's terms, as
+fractions of the page size, so the web page can draw them over the page image at any width.
+
+The boxes in ocr.json are in the pixels of the image Tesseract read: upright, straightened, maybe enlarged. The
+page image shown is the archival PDF's page: upright but neither straightened nor enlarged. Each box's corners are
+mapped back onto the shown page (`ocr.geometry.ocr_to_shown`, from the page's recorded size, dpi, rotation and
+skew) and the box drawn is the upright rectangle around them.
 
 Matching folds both sides (`schemas.text.fold`): `quyet dinh` finds the boxes of `QUYẾT ĐỊNH`. A phrase's words
 are each matched on their own (a box per word); a prefix term (`dat*`) matches words starting with it; excluded
@@ -15,7 +20,8 @@ from archive import reading
 from archive.context import Archive
 from catalog import views
 from catalog.search.query import InvalidQuery, parse
-from schemas import OcrResult
+from ocr import geometry
+from schemas import OcrResult, Page
 from schemas.access import NotFound, Principal
 from schemas.text import fold, words
 from storage import layout
@@ -90,11 +96,24 @@ def page_word_boxes(
     page = next((item for item in ocr.pages if item.number == number), None)
     if page is None or page.width <= 0 or page.height <= 0:
         return []
+    to_shown = shown_page_map(page)
+    shown_width, shown_height = geometry.upright_size(page.width, page.height, page.rotation)
     boxes = []
     for word in page.words:
         if matches(word.text, terms):
-            left, top, width, height = word.box
-            boxes.append((left / page.width, top / page.height, width / page.width, height / page.height))
+            left, top, width, height = geometry.map_box(to_shown, word.box)
+            boxes.append((left / shown_width, top / shown_height, width / shown_width, height / shown_height))
             if len(boxes) >= MAX_BOXES:
                 break
     return boxes
+
+
+def shown_page_map(page: Page) -> geometry.Affine:
+    """The map from the OCR image's pixels (the word boxes) to the shown page's, for a page of ocr.json: the
+    inverse of what preprocessing applied after turning the page upright, told by what the page records (a page
+    without a rotation, a correctable skew or a coarse dpi maps as it is)."""
+    if page.rotation % 90:
+        return geometry.IDENTITY
+    return geometry.ocr_to_shown(
+        page.width, page.height, page.rotation, geometry.applied_skew(page.skew), geometry.ocr_scale_for(page.dpi)
+    )
