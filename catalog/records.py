@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,16 @@ from sqlalchemy.exc import IntegrityError
 from catalog.search import index as search_index
 from catalog.search import search as search_documents
 from catalog.search.query import code_key
-from catalog.tables import DOCUMENT_SEARCH_COLUMNS, audit_runs, documents, dossiers, metadata, ordinals, page_text
+from catalog.tables import (
+    DOCUMENT_ROLE_COLUMNS,
+    DOCUMENT_SEARCH_COLUMNS,
+    audit_runs,
+    documents,
+    dossiers,
+    metadata,
+    ordinals,
+    page_text,
+)
 from schemas import DOC_TYPE_NAMES, Document, DocumentStatus, Dossier, SearchResult
 from schemas.failures import InvalidSetting, SohoaFailure
 from schemas.text import fold
@@ -62,9 +73,11 @@ class DiskFull(CatalogUnavailable):
 
 
 # SQLite's primary result codes (the low byte of an extended one) that mean "the file or disk", not "the SQL".
+_SQLITE_BUSY = 5
+_BUSY_TIMEOUT_MS = 30_000
 _SQLITE_IOERR = 10
 _SQLITE_FULL = 13
-_SQLITE_FILE_PROBLEMS = {3, 5, 6, 8, _SQLITE_IOERR, 11, _SQLITE_FULL, 14, 15, 26}
+_SQLITE_FILE_PROBLEMS = {3, _SQLITE_BUSY, 6, 8, _SQLITE_IOERR, 11, _SQLITE_FULL, 14, 15, 26}
 # Less free space than this where the catalog lives, and an I/O error is the disk being full (SQLite says
 # SQLITE_FULL only for some writes: growing the WAL index on a full disk is an SQLITE_IOERR_SHMSIZE).
 _NEARLY_FULL_BYTES = 1024 * 1024
@@ -97,10 +110,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the web app read while an ingest writes; the busy timeout rides out short write locks (set first:
     # switching a new file to WAL takes a lock that another process opening it may hold).
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor) -> None:
+    """`PRAGMA journal_mode=WAL`, tried again while another process holds the file: two processes switching a new
+    catalog at the same moment each hold a shared lock and want the exclusive one, and SQLite answers one of them
+    SQLITE_BUSY at once (waiting would deadlock), whatever the busy timeout. The other finishes in milliseconds."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            busy = (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF == _SQLITE_BUSY
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))
 
 
 def _keep_ordinal(connection, document: Document) -> None:
@@ -151,6 +180,7 @@ def _search_columns(document: Document) -> dict[str, Any]:
         "number": code_key(fields.number) if fields.number else None,
         "notation": code_key(fields.notation) if fields.notation else None,
         "issuer": " ".join(fold(fields.issuer).split()) if fields.issuer else None,
+        "role": document.role.value if document.role else None,
     }
 
 
@@ -184,6 +214,18 @@ def _page_texts(connection: Connection, doc_id: str) -> list[str]:
     for row in rows:
         texts[row.page - 1] = row.text
     return texts
+
+
+def _upgrade_for_roles(connection: Connection) -> None:
+    """A catalog from before documents had a role: the column added and filled from each stored model, in SQL."""
+    if not inspect(connection).has_table(documents.name):
+        return
+    present = {column["name"] for column in inspect(connection).get_columns(documents.name)}
+    for name in DOCUMENT_ROLE_COLUMNS:
+        if name not in present:
+            column_type = documents.c[name].type.compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f"ALTER TABLE documents ADD COLUMN {name} {column_type}")
+            connection.exec_driver_sql(f"UPDATE documents SET {name} = json_extract(document, '$.{name}')")
 
 
 def _upgrade_for_search(connection: Connection, index_was_there: bool) -> None:
@@ -233,7 +275,7 @@ class Catalog:
                 indexes = {index["name"] for index in found.get_indexes(documents.name)}
             if (
                 set(metadata.tables) | {search_index.FTS_TABLE} <= set(found.get_table_names())
-                and set(DOCUMENT_SEARCH_COLUMNS) <= columns
+                and set(DOCUMENT_SEARCH_COLUMNS) | set(DOCUMENT_ROLE_COLUMNS) <= columns
                 and {index.name for index in documents.indexes} <= indexes
                 and search_index.current(connection)
             ):
@@ -242,6 +284,7 @@ class Catalog:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             had_ordinals = inspect(connection).has_table(ordinals.name)
             had_index = search_index.exists(connection)  # (an index of an earlier layout is dropped here)
+            _upgrade_for_roles(connection)  # before create_all makes the index on the role column
             metadata.create_all(connection)
             search_index.create(connection)
             _upgrade_for_search(connection, had_index)

@@ -9,7 +9,9 @@ import multiprocessing
 import os
 import sqlite3
 import subprocess
+import threading
 import time
+import traceback
 import uuid
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def _ingest_rounds(files: list[str], barrier, failures) -> None:
             if report.status.value != "archived":
                 failures.put(f"round {number}: {report.status.value} {report.error}")
     except Exception as error:  # reported to the test, which fails with it
-        failures.put(f"{type(error).__name__}: {error}")
+        failures.put(f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=-8)}")
 
 
 def test_two_ingests_into_one_dossier_at_once_never_share_an_ordinal(sohoa_home, tmp_path, monkeypatch):
@@ -85,6 +87,25 @@ def test_two_ingests_into_one_dossier_at_once_never_share_an_ordinal(sohoa_home,
             assert sorted(document.ordinal for document in catalog.dossier_documents(dossier)) == [1, 2]
     finally:
         catalog.close()
+
+
+def test_opening_a_catalog_while_another_process_creates_it_waits_its_turn(tmp_path):
+    """Switching a new SQLite file to WAL while another connection is writing it deadlocks, and SQLite answers
+    SQLITE_BUSY at once, whatever the busy timeout (CI saw two ingests on a new archive fail so): the opener tries
+    again until the writer is done. The writer is held open here so the clash happens every time."""
+    path = tmp_path / "catalog.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE creating (x)")  # a new file, still in rollback-journal mode
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of creating the catalog
+    done = threading.Timer(0.5, writer.execute, args=("COMMIT",))
+    done.start()
+    try:
+        catalog = Catalog(f"sqlite:///{path}")
+        assert catalog.ids() == set()
+        catalog.close()
+    finally:
+        done.join()
+        writer.close()
 
 
 def test_two_sohoa_ingest_commands_at_once_on_a_new_archive(sohoa_home, tmp_path):
