@@ -291,6 +291,21 @@ def label(
     return _masked_document(updated, principal)
 
 
+def describe(
+    archive: Archive, principal: Principal, doc_id: str, values: dict[str, str], *, address: str = ""
+) -> dict[str, Any]:
+    """Fill or correct a document's archival fields (number, notation, issued date, issuer, subject); the access
+    log names the fields changed, never their values."""
+    from archive.fields import describe_document
+
+    _require(principal, EDITORS)
+    _in_scope(archive, principal, doc_id)
+    updated, changed = describe_document(archive.catalog, archive.store, doc_id, values, who=principal.name)
+    if changed:
+        _log(archive, principal, "update", [doc_id], address, what="document", fields=",".join(changed))
+    return _masked_document(updated, principal)
+
+
 def statistics(archive: Archive, principal: Principal, *, address: str = "") -> dict[str, Any]:
     from catalog.identity import current_agencies
 

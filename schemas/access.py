@@ -74,7 +74,7 @@ class AccessAction(StrEnum):
     export = "export"
     upload = "upload"
     label = "label"
-    update = "update"  # a dossier's archival fields
+    update = "update"  # archival fields of a dossier or a document
     login = "login"
     login_failed = "login_failed"
     logout = "logout"

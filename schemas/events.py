@@ -14,6 +14,8 @@ class EventType(StrEnum):
     classified = "classified"
     archived = "archived"
     verified = "verified"
+    described = "described"  # archival fields (number, date, issuer...) set or corrected by a person
+    role_set = "role_set"  # the document's role in its dossier (component / result / form) set or derived
 
 
 class EventOutcome(StrEnum):

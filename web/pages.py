@@ -10,7 +10,6 @@ session's CSRF token in the hidden field `csrf_token` (the sign-in form, made be
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +26,6 @@ from archive import reading, words
 from schemas import DOC_TYPE_NAMES, DocType
 from schemas.access import Forbidden, NotSignedIn, Principal, Role
 from schemas.failures import SohoaFailure
-from schemas.pii import mask_citizen_ids
 from web.security import AttemptLimiter, Session, Sessions, check_csrf
 
 HERE = Path(__file__).resolve().parent
@@ -143,8 +141,11 @@ def _page(
         check_csrf(request, session, form_token)
         built = build(principal, session)
     except SohoaFailure as failure:
-        context = {"principal": principal, "failure": failure, "status": _status(failure)}
-        return _render(request, "error.html", context, status=_status(failure), session=session)
+        status = _status(failure)
+        # As the API: the detail of a refusal of the caller's own input helps them; others may hold paths.
+        detail = failure.detail if status in (400, 409, 413, 416) else ""
+        context = {"principal": principal, "failure": failure, "status": status, "detail": detail}
+        return _render(request, "error.html", context, status=status, session=session)
     if isinstance(built, Response):
         if keep_session:
             request.app.state.sessions.refresh(built, session)
@@ -412,8 +413,16 @@ def review_label(
     request: Request,
     doc_id: str,
     doc_type: Annotated[str, Form(max_length=80)] = "",
+    number: Annotated[str | None, Form(max_length=200)] = None,
+    notation: Annotated[str | None, Form(max_length=200)] = None,
+    issued_date: Annotated[str | None, Form(max_length=40)] = None,
+    issuer: Annotated[str | None, Form(max_length=400)] = None,
+    subject: Annotated[str | None, Form(max_length=2000)] = None,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
+    """One form per document: the fields typed (checked all together, nothing written if one is wrong), then the
+    type confirmed or corrected, which takes the document out of the queue."""
+
     def build(principal: Principal, _session: Session) -> Response:
         from web.api import UnknownDocType
 
@@ -421,7 +430,13 @@ def review_label(
             chosen = DocType(doc_type)
         except ValueError:
             raise UnknownDocType(doc_type[:40]) from None
-        reading.label(request.app.state.archive, principal, doc_id, chosen, address=_address(request))
+        typed = {"number": number, "notation": notation, "issued_date": issued_date, "issuer": issuer}
+        typed["subject"] = subject
+        values = {name: value for name, value in typed.items() if value is not None}
+        archive, address = request.app.state.archive, _address(request)
+        if values:
+            reading.describe(archive, principal, doc_id, values, address=address)
+        reading.label(archive, principal, doc_id, chosen, address=address)
         return RedirectResponse("/review?" + urlencode({"done": doc_id}), status_code=303)
 
     return _page(request, build, form_token=csrf_token)
@@ -475,7 +490,7 @@ def upload(
     return _page(request, build, form_token=csrf_token)
 
 
-# ---------------------------------------------------------------- statistics and admin
+# ---------------------------------------------------------------- statistics
 
 
 @router.get("/stats")
@@ -484,31 +499,5 @@ def stats(request: Request) -> Response:
         figures = reading.statistics(request.app.state.archive, principal, address=_address(request))
         by_type = sorted(figures["by_type"].items(), key=lambda item: -item[1])
         return "stats.html", {"figures": figures, "by_type": by_type}
-
-    return _page(request, build)
-
-
-@router.get("/admin")
-def admin(request: Request, user: str = "", record: str = "") -> Response:
-    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
-        from archive.access import list_tokens, list_users, read_access
-
-        if not principal.may(Role.admin):
-            raise Forbidden(principal.role.value)
-        archive = request.app.state.archive
-        address = _address(request)
-        users = list_users(archive)
-        tokens = list_tokens(archive)
-        entries = read_access(archive, user=user or None, record=record or None, limit=200, newest_first=True)
-        reading._log(archive, principal, "view", [], address, what="users")
-        reading._log(archive, principal, "accesslog_read", [], address)
-
-        def detail(entry: Any) -> str:
-            # A logged search holds its query, which may hold a citizen ID: masked like every other page.
-            text = json.dumps(entry.detail, ensure_ascii=False) if entry.detail else ""
-            return text if principal.pii else mask_citizen_ids(text)
-
-        log = [{"entry": entry, "detail": detail(entry)} for entry in entries]
-        return "admin.html", {"users": users, "tokens": tokens, "log": log, "user": user, "record": record}
 
     return _page(request, build)
