@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pikepdf
+from _pages import small_page
 from pikepdf import Array, Dictionary, Name, PdfImage
 
 from ocr import OcrOptions, ocr_file
@@ -17,7 +18,6 @@ from ocr.pdfa import check_pdfa
 from ocr.text_page import text_only_page
 from schemas import Word
 from schemas.text import words as folded_words
-from tests._pages import small_page
 
 MARKERS = (b"SMUGGLED-FILE-7f3a", b"SMUGGLED-LAUNCH-7f3a", b"SMUGGLED-JS-7f3a", b"SMUGGLED-OTHER-7f3a")
 FILE_MARKER, LAUNCH_MARKER, JS_MARKER, OTHER_MARKER = MARKERS
