@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.context import Archive, opened
+from archive.roles import derive_role
 from archive.stages import Stage, StageRunner, run_direct
 from catalog import Catalog
 from classify import classify_document
@@ -301,6 +302,7 @@ class _Ingest:
                     detail=f"{document.doc_type.value} {document.classification.confidence}",
                 )
             )
+            derive_role(document, self.settings.role_map, self.agent)  # its type's default role, if any
             archive_path = run(ARCHIVAL_PDF, ocr_done, workdir / "archive.pdf", label)
             document.ordinal = _Ordinals.reserve(self.catalog, document)
             label = _label(item, document.ordinal)

@@ -74,10 +74,17 @@ def record_from_store(catalog: Catalog, store: ObjectStore, meta_key: str) -> Do
     return document
 
 
+def _newer_or_unknown(found: Dossier, earlier: Dossier | None) -> bool:
+    if earlier is None or earlier.updated_at is None:
+        return True
+    return found.updated_at is not None and found.updated_at >= earlier.updated_at
+
+
 def rebuild_catalog(store: ObjectStore, catalog: Catalog) -> RebuildReport:
     report = RebuildReport()
     seen: set[str] = set()
     unreadable_meta_keys: set[str] = set()
+    seen_dossiers: dict[str, Dossier] = {}
     # Every copy's keys: a document the primary lost but a replica still has is indexed (read from the replica).
     listed = sorted(set().union(*(copy.list() for copy in getattr(store, "copies", [store]))))
     for key in listed:
@@ -90,9 +97,14 @@ def rebuild_catalog(store: ObjectStore, catalog: Catalog) -> RebuildReport:
                     report.skipped.append({"key": key, "error": str(error)})
             continue
         if key.endswith("/" + layout.DOSSIER_NAME):
-            # The archivist's dossier fields live only here and in the catalog: restore them too.
+            # The archivist's dossier fields and the one-stop shop's register entry live only here and in the
+            # catalog: restore them too. A dossier registered before its files arrived may have a second
+            # dossier.json (under another year's folder): the one written last wins.
             try:
-                catalog.record_dossier(Dossier.model_validate_json(_read_any(store, key)))
+                found = Dossier.model_validate_json(_read_any(store, key))
+                if _newer_or_unknown(found, seen_dossiers.get(found.code)):
+                    catalog.record_dossier(found)
+                    seen_dossiers[found.code] = found
                 report.dossiers += 1
             except (ObjectNotFound, ValidationError, ValueError) as error:
                 report.skipped.append({"key": key, "error": str(error)})

@@ -33,6 +33,9 @@ documents = Table(
     Column("number", String(64)),  # search form (catalog.search.query.code_key) of the number ("12")
     Column("notation", String(128)),  # search form of the notation ("qd-ubnd")
     Column("issuer", Text),  # folded issuer, for coquan:
+    # The document's role in its dossier (component / result / form, schemas.DocumentRole), what the digitisation
+    # indicators count by (catalog.indicators). Added to an older catalog when opened, filled from `document`.
+    Column("role", String(16)),
     Index("ix_documents_search_key", "search_key", unique=True),
     # Covers what counting and faceting a search result reads per matching document (no table row read).
     Index("ix_documents_search_facets", "search_key", "status", "doc_type", "agency", "year"),
@@ -42,10 +45,14 @@ documents = Table(
     Index("ix_documents_by_date", "issued_date", "received_at", "id"),  # sort by date
     Index("ix_documents_number", "number"),
     Index("ix_documents_notation", "notation"),
+    # Covers what the indicators read per document of a dossier (no table row, hence no model JSON, read).
+    Index("ix_documents_roles", "dossier", "status", "agency", "role", "received_at"),
 )
 
 # Columns added to `documents` after catalogs were first made: added (empty) to an older catalog when it is opened.
 DOCUMENT_SEARCH_COLUMNS = ("search_key", "issued_date", "year", "number", "notation", "issuer")
+# Likewise, filled from `document` by SQL alone (no search index to rebuild).
+DOCUMENT_ROLE_COLUMNS = ("role",)
 
 page_text = Table(
     "page_text",

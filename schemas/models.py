@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -187,6 +187,37 @@ class Retention(BaseModel):
         return "Vĩnh viễn" if self.permanent else f"{self.years} năm"
 
 
+class DocumentRole(StrEnum):
+    """What a document is in its one-stop-shop dossier (Quyết định 766/QĐ-TTg, group 4): a component the applicant
+    filed (thành phần hồ sơ), the result the agency issued (kết quả), or a one-stop-shop form (phiếu một cửa)."""
+
+    component = "component"
+    result = "result"
+    form = "form"
+
+
+DOCUMENT_ROLE_NAMES: dict[DocumentRole, str] = {
+    DocumentRole.component: "Thành phần hồ sơ",
+    DocumentRole.result: "Kết quả",
+    DocumentRole.form: "Phiếu một cửa",
+}
+
+
+class Channel(IntEnum):
+    """How a dossier reached the one-stop shop (KenhThucHien): 1 at the counter, 2 online, 3 by post."""
+
+    counter = 1
+    online = 2
+    post = 3
+
+
+CHANNEL_NAMES: dict[Channel, str] = {
+    Channel.counter: "Trực tiếp",
+    Channel.online: "Trực tuyến",
+    Channel.post: "Bưu chính",
+}
+
+
 class DocumentStatus(StrEnum):
     archived = "archived"
     duplicate = "duplicate"
@@ -210,6 +241,10 @@ class Document(BaseModel):
     classification: Classification = Field(default_factory=Classification)
     objects: dict[str, StoredObject] = Field(default_factory=dict)  # role -> object
     events: list[Event] = Field(default_factory=list)
+    # Its role in the dossier: derived from the type (SOHOA_ROLE_MAP) at ingest and at each label, unless a person
+    # set it (`role_set_by`: then it stays). None: unknown, never guessed. Each change is a `role_set` event.
+    role: DocumentRole | None = None
+    role_set_by: str | None = None
 
     @property
     def doc_type(self) -> DocType:
@@ -243,6 +278,13 @@ class Dossier(BaseModel):
     # (personal data: masked for readers without the right).
     procedure_code: str | None = None
     applicant_id: str | None = None
+    # The one-stop shop's register (the denominator of the digitisation indicators): how and when the dossier was
+    # received, whether its procedure gives a written result, and when sohoa learnt of it (None: known only from
+    # its files). A dossier may be registered before any of its files arrives.
+    channel: Channel | None = None  # KenhThucHien
+    received_date: date | None = None  # NgayTiepNhan
+    requires_result: bool | None = None  # None: unknown
+    registered_at: datetime | None = None
     updated_at: datetime | None = None
 
 
@@ -261,6 +303,9 @@ DOSSIER_SETTABLE_FIELDS = (
     "description",
     "procedure_code",
     "applicant_id",
+    "channel",
+    "received_date",
+    "requires_result",
 )
 
 

@@ -12,7 +12,21 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.models import LockMode, Retention
+from schemas.doctypes import DocType
+from schemas.models import DocumentRole, LockMode, Retention
+
+# The role a document of each type has in its dossier unless a person says otherwise (Quyết định 766/QĐ-TTg group 4:
+# results, components, one-stop-shop forms). A type not listed (khac, or one that is a component in one procedure and
+# a result in another, like giay_khai_sinh) gets no role: never a guess.
+DEFAULT_ROLE_MAP: dict[DocType, DocumentRole] = {
+    DocType.quyet_dinh: DocumentRole.result,
+    DocType.giay_phep: DocumentRole.result,
+    DocType.gcn_quyen_su_dung_dat: DocumentRole.result,  # the giấy chứng nhận types
+    DocType.gcn_dang_ky_kinh_doanh: DocumentRole.result,
+    DocType.don: DocumentRole.component,
+    DocType.to_khai: DocumentRole.component,
+    DocType.giay_tiep_nhan: DocumentRole.form,
+}
 
 
 class Settings(BaseSettings):
@@ -58,6 +72,11 @@ class Settings(BaseSettings):
     ocr_workers: int = Field(0, description="Processes that OCR pages in parallel; 0 = one per core.")
     classify_threshold: float = Field(
         0.5, ge=0, le=1, description="Below this combined confidence a document is 'khac' and needs review."
+    )
+    role_map: dict[DocType, DocumentRole] = Field(
+        default_factory=lambda: dict(DEFAULT_ROLE_MAP),
+        description="Default role of each document type in its dossier, as JSON "
+        '{"quyet_dinh": "result", "don": "component", ...} (component, result or form); a type not listed gets none.',
     )
     # The watched inbox (`sohoa watch`, the `ingest-inbox` and `nightly-backlog` flows; README "The inbox").
     inbox: Path | None = Field(None, description="Watched inbox folder (default SOHOA_HOME/inbox).")
