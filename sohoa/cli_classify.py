@@ -306,3 +306,80 @@ def dossier_show(code: str = typer.Argument(..., help="Mã hồ sơ."), as_json:
     else:
         for header, field in DOSSIER_COLUMNS:
             typer.echo(f"{header}: {payload.get(field) if payload.get(field) is not None else ''}")
+
+
+# ---------------------------------------------------------------- roles and the one-stop shop's register
+
+dossiers_app = typer.Typer(
+    no_args_is_help=True, help="Sổ đăng ký hồ sơ của bộ phận một cửa / the one-stop shop's register of dossiers."
+)
+app.add_typer(dossiers_app, name="dossiers")
+
+
+@app.command()
+def role(
+    doc_id: Optional[str] = typer.Argument(None, help="Mã tài liệu / document id."),
+    value: Optional[str] = typer.Argument(
+        None, help="component (thành phần hồ sơ) | result (kết quả) | form (phiếu một cửa)."
+    ),
+    who: str = typer.Option("archivist", "--by", help="Người đặt / who sets it."),
+    defaults: bool = typer.Option(
+        False, "--defaults", help="Gán vai trò mặc định (SOHOA_ROLE_MAP) cho tài liệu chưa có / default roles."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Vai trò của văn bản trong hồ sơ / set a document's role in its dossier (kept through later labels)."""
+    from archive import Archive
+    from archive.roles import apply_default_roles, parse_role, set_role
+    from schemas.models import DOCUMENT_ROLE_NAMES
+
+    try:
+        if defaults:
+            with Archive.open() as archive:
+                changed = apply_default_roles(archive)
+            if as_json:
+                emit({"changed": changed})
+            typer.echo(f"Đã gán vai trò mặc định cho {len(changed)} tài liệu", err=True)
+            return
+        if doc_id is None or value is None:
+            raise typer.BadParameter("cần DOC_ID và component|result|form (hoặc --defaults)")
+        wanted = parse_role(value)
+        with Archive.open() as archive:
+            document = set_role(archive, None, doc_id, wanted, who=who)
+    except SohoaFailure as failure:
+        fail(failure, as_json)
+    if as_json:
+        emit({"id": document.id, "role": wanted.value, "set_by": who})
+    typer.echo(f"Đã ghi nhận: {document.id} là {DOCUMENT_ROLE_NAMES[wanted]}", err=True)
+
+
+@dossiers_app.command("import")
+def dossiers_import(
+    file: Path = typer.Argument(
+        ..., help="Tệp .xlsx hoặc .csv: Mã hồ sơ, Mã thủ tục, Kênh, Ngày tiếp nhận, Có kết quả."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Nhập sổ đăng ký hồ sơ từ bộ phận một cửa / register the dossiers the one-stop shop received.
+
+    Bad rows are reported with their row number and reason, the good ones registered; importing the same file again
+    changes nothing. Exit 1 if any row was refused."""
+    from archive import Archive
+    from archive.registry import import_file
+
+    try:
+        with Archive.open() as archive:
+            report = import_file(archive, file)
+    except SohoaFailure as failure:
+        fail(failure, as_json)
+    if as_json:
+        emit(report.as_json())
+    for error in report.errors:
+        typer.echo(error.text(), err=True)
+    typer.echo(
+        f"Đã đăng ký {len(report.registered)} hồ sơ mới, cập nhật {len(report.updated)}, "
+        f"không đổi {len(report.unchanged)}, lỗi {len(report.errors)} dòng",
+        err=True,
+    )
+    if report.errors:
+        raise typer.Exit(1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
@@ -150,7 +150,11 @@ def search(
 
 @router.get("/documents/{doc_id}")
 def document(doc_id: str, principal: Caller, request: Request) -> dict[str, Any]:
-    return reading.document(archive_of(request), principal, doc_id, address=address_of(request))
+    from archive.indicators import document_reuse
+
+    payload = reading.document(archive_of(request), principal, doc_id, address=address_of(request))
+    payload["reuse"] = document_reuse(archive_of(request), principal, doc_id)  # "Tái sử dụng từ hồ sơ X"
+    return payload
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -249,6 +253,19 @@ def label(doc_id: str, body: Label, principal: Caller, request: Request) -> dict
     return reading.label(archive_of(request), principal, doc_id, doc_type, address=address_of(request))
 
 
+class RoleBody(BaseModel):
+    role: str
+
+
+@router.put("/documents/{doc_id}/role")
+def document_role(doc_id: str, body: RoleBody, principal: Caller, request: Request) -> dict[str, Any]:
+    """Vai trò trong hồ sơ / the document's role: component, result or form (archivists and admins)."""
+    from archive.roles import set_role
+
+    document = set_role(archive_of(request), principal, doc_id, body.role, address=address_of(request))
+    return {"id": document.id, "role": document.role.value if document.role else None, "set_by": document.role_set_by}
+
+
 @router.get("/review")
 def review(
     principal: Caller,
@@ -260,6 +277,25 @@ def review(
 
 
 # ---------------------------------------------------------------- dossiers
+
+
+@router.post("/dossiers")
+def register_dossiers(
+    body: Annotated[dict[str, Any] | list[Any], Body()], principal: Caller, request: Request
+) -> dict[str, Any]:
+    """Sổ đăng ký hồ sơ / register dossiers the one-stop shop received (one object or a list), before or after their
+    files: {"code", "procedure_code", "channel" (1|2|3), "received_date", "requires_result", "applicant_id"}. One
+    entry of an agency the caller was not granted refuses the request (agency_not_granted); other bad entries are
+    reported in `errors` (row = position from 1), the good ones registered. A single object that is bad is refused
+    with its reason."""
+    from archive.registry import register
+
+    archive = archive_of(request)
+    entries = list(enumerate(body if isinstance(body, list) else [body], start=1))
+    report = register(archive, principal, entries, address=address_of(request), refuse_other_agencies=True)
+    if isinstance(body, dict) and report.errors:
+        raise report.errors[0].failure
+    return report.as_json()
 
 
 @router.get("/dossiers/{code}")
@@ -314,6 +350,38 @@ def upload(
 @router.get("/stats")
 def stats(principal: Caller, request: Request) -> dict[str, Any]:
     return reading.statistics(archive_of(request), principal, address=address_of(request))
+
+
+@router.get("/indicators")
+def indicators(
+    principal: Caller,
+    request: Request,
+    period: Annotated[str, Query(pattern="^(month|quarter)$")] = "month",
+    year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
+    agency: str | None = None,
+    procedure: str | None = None,
+    format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+) -> Response:
+    """Chỉ tiêu số hoá 4.1, 4.2, 4.3 (Quyết định 766/QĐ-TTg) per agency, procedure and period, in scope."""
+    from archive import indicators as figures
+
+    data = figures.indicators(
+        archive_of(request),
+        principal,
+        period=period,
+        year=year,
+        agency=agency or None,
+        procedure=procedure or None,
+        address=address_of(request),
+    )
+    if format == "csv":
+        headers = {"content-disposition": 'attachment; filename="chi-tieu-so-hoa.csv"'}
+        return Response(figures.indicators_csv(data), media_type="text/csv; charset=utf-8", headers=headers)
+    if format == "xlsx":
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        headers = {"content-disposition": 'attachment; filename="chi-tieu-so-hoa.xlsx"'}
+        return Response(figures.indicators_xlsx(data), media_type=media, headers=headers)
+    return JSONResponse(data)
 
 
 # ---------------------------------------------------------------- admin
