@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from archive import dossiers, reading
 from archive.context import Archive
 from catalog import views
-from schemas import DocumentReport, DocumentStatus
+from schemas import DocumentReport, DocumentStatus, Dossier
 from schemas.access import Principal
 from schemas.codes import NATIONAL_DOSSIER_CODE, check_agency_code, check_dossier_code
 from schemas.failures import EmptyFile, FileTooLarge, SohoaFailure
@@ -51,6 +52,13 @@ class DossierOfAnotherAgency(SohoaFailure):
     en = "The dossier code belongs to another agency; files cannot be added to it"
 
 
+class DossierNumbersExhausted(SohoaFailure):
+    code = "dossier_numbers_exhausted"
+    vi = "Đã dùng hết 9999 số hồ sơ của cơ quan trong ngày"
+    en = "All 9999 dossier numbers of the agency for the day are used"
+    retryable = False
+
+
 def check_target(archive: Archive, principal: Principal, dossier: str, agency: str) -> tuple[str, str]:
     """The dossier and agency an upload goes into, once the caller may write there."""
     reading._require(principal, reading.UPLOADERS)
@@ -65,6 +73,26 @@ def check_target(archive: Archive, principal: Principal, dossier: str, agency: s
     if any(document.agency not in (None, agency) for document in existing):
         raise DossierOfAnotherAgency(dossier)
     return dossier, agency
+
+
+def new_dossier_code(archive: Archive, principal: Principal, agency: str, today: date | None = None) -> str:
+    """A new dossier code in the national format `<agency>-<YYMMDD>-<NNNN>` (today, the next number no dossier of
+    the agency holds that day), entered at once so no other clerk is given it."""
+    reading._require(principal, reading.UPLOADERS)
+    agency = check_agency_code(agency, "agency")
+    if agency not in principal.granted:
+        raise AgencyNotGranted(agency)
+    prefix = f"{agency}-{(today or date.today()):%y%m%d}-"
+    while True:
+        taken = {
+            int(code[len(prefix) :]) for code in archive.catalog.dossier_codes(prefix) if code[len(prefix) :].isdigit()
+        }
+        number = max(taken, default=0) + 1
+        if number > 9999:
+            raise DossierNumbersExhausted(prefix)
+        code = f"{prefix}{number:04d}"
+        if archive.catalog.claim_dossier(Dossier(code=code, agency=agency, updated_at=datetime.now(UTC))):
+            return code
 
 
 def _save(stream: BinaryIO, target: Path, max_bytes: int) -> None:

@@ -437,6 +437,26 @@ class Catalog:
                 )
             )
 
+    def dossier_codes(self, prefix: str) -> set[str]:
+        """Every dossier code starting with `prefix` the catalog knows: of archived documents and of the register."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self.engine.connect() as connection:
+            held = set(
+                connection.execute(select(documents.c.dossier).where(documents.c.dossier.like(pattern, "\\"))).scalars()
+            )
+            named = set(
+                connection.execute(select(dossiers.c.code).where(dossiers.c.code.like(pattern, "\\"))).scalars()
+            )
+        return {code for code in held | named if code}
+
+    def claim_dossier(self, dossier: Dossier) -> bool:
+        """Enter a new dossier, unless its code is taken (False): two clerks asking for a new code at the same
+        moment never get the same one."""
+        values = {"code": dossier.code, "dossier": json.loads(dossier.model_dump_json())}
+        with self.engine.begin() as connection:
+            done = connection.execute(sqlite_insert(dossiers).values(**values).on_conflict_do_nothing())
+            return done.rowcount == 1
+
     def ids(self) -> set[str]:
         with self.engine.connect() as connection:
             return set(connection.execute(select(documents.c.id)).scalars())

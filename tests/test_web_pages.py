@@ -404,3 +404,53 @@ def test_review_field_rules():
         checked_changes({"subject": "a\x00b"})
     with pytest.raises(UnknownField):
         checked_changes({"citizen_ids": "001"})
+
+
+def test_a_new_dossier_code_is_the_agencys_next_free_number_today_and_never_given_twice(app):
+    clerk = _client(app, "clerk33")
+    prefix = f"{H33}-{date.today():%y%m%d}-"
+    _record(app.state.archive, "todays0000000000h33", f"{prefix}0003", H33, DocType.don, "ĐƠN đề nghị")
+    codes = []
+    for _ in range(2):
+        answer = clerk.post("/upload", data={"action": "new_code", "agency": H33, "csrf_token": _csrf(clerk)})
+        assert answer.status_code == 200
+        codes.append(re.search(r'id="new-code">([^<]+)<', answer.text)[1])
+        assert f'value="{codes[-1]}"' in answer.text  # the dossier field is filled with it
+    assert codes == [f"{prefix}0004", f"{prefix}0005"]  # after the highest number held that day, never reused
+    refused = clerk.post("/upload", data={"action": "new_code", "agency": X99, "csrf_token": _csrf(clerk)})
+    assert refused.status_code == 403 and prefix.replace(H33, X99) not in refused.text
+
+
+def test_two_counters_asking_for_new_codes_at_once_get_different_ones(tmp_path):
+    import threading
+
+    from archive.access import principal_for
+    from archive.context import Archive
+    from archive.upload import new_dossier_code
+
+    settings = Settings(home=tmp_path, store_url="", catalog_url="")
+    with Archive.open(settings) as setup:
+        from archive.access import add_user
+
+        add_user(setup, "quay1", "clerk", [H33], PASSWORD, False)
+    found: list[str] = []
+    start = threading.Barrier(2)
+
+    def counter() -> None:
+        with Archive.open(settings) as archive:
+            principal = principal_for(archive, "quay1")
+            start.wait()
+            found.extend(new_dossier_code(archive, principal, H33, date(2026, 11, 30)) for _ in range(15))
+
+    threads = [threading.Thread(target=counter) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(found) == [f"{H33}-261130-{number:04d}" for number in range(1, 31)]
+
+
+def test_upload_without_a_file_says_so(app):
+    clerk = _client(app, "clerk33")
+    answer = clerk.post("/upload", data={"dossier": DOSSIER, "agency": H33, "csrf_token": _csrf(clerk)})
+    assert answer.status_code == 400 and "Chưa chọn tệp" in answer.text

@@ -74,7 +74,11 @@ def marked(pieces: list[tuple[str, bool]]) -> Markup:
 
 
 ROLE_NAMES = {"clerk": "Văn thư", "archivist": "Lưu trữ viên", "admin": "Quản trị"}
-templates.env.globals.update(doc_type_name=doc_type_name, ROLE_NAMES=ROLE_NAMES)
+templates.env.globals.update(
+    doc_type_name=doc_type_name,
+    ROLE_NAMES=ROLE_NAMES,
+    type_names={item.value: name for item, name in DOC_TYPE_NAMES.items()},
+)
 
 
 def _address(request: Request) -> str:
@@ -445,6 +449,13 @@ def review_label(
 # ---------------------------------------------------------------- upload
 
 
+class NoFileChosen(SohoaFailure):
+    code = "no_file_chosen"
+    vi = "Chưa chọn tệp nào để nộp"
+    en = "No file chosen"
+    retryable = False
+
+
 def _require_uploader(principal: Principal) -> None:
     if not principal.may(*reading.UPLOADERS):
         raise Forbidden(principal.role.value)
@@ -462,21 +473,38 @@ def upload_form(request: Request) -> Response:
 @router.post("/upload")
 def upload(
     request: Request,
-    files: Annotated[list[UploadFile], File()],
+    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 (FastAPI copies the default)
     dossier: Annotated[str, Form(max_length=200)] = "",
     agency: Annotated[str, Form(max_length=40)] = "",
+    action: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
+    """The form's two buttons: "new code" (a code in the national format for the agency, entered at once, the files
+    not yet sent) and "upload"."""
+
     def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        from archive.upload import new_dossier_code
         from archive.upload import upload as upload_files
 
         _require_uploader(principal)
+        if action == "new_code":
+            code = new_dossier_code(request.app.state.archive, principal, agency.strip())
+            return "upload.html", {
+                "agencies": sorted(principal.granted),
+                "reports": None,
+                "dossier": code,
+                "agency": agency.strip(),
+                "new_code": code,
+            }
+        chosen = [item for item in files if item.filename]
+        if not chosen:
+            raise NoFileChosen()
         reports = upload_files(
             request.app.state.archive,
             principal,
             dossier.strip(),
             agency.strip(),
-            [(item.filename or "upload", item.file) for item in files],
+            [(item.filename or "upload", item.file) for item in chosen],
             request.app.state.ingest,
             address=_address(request),
         )
