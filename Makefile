@@ -11,9 +11,10 @@ SOHOA_HOME ?= $(CURDIR)/sohoa-data
 DEMO_SAMPLES := $(SOHOA_HOME)/samples
 DEMO_DOSSIER := 000.00.00.H33-230607-0001
 DEMO_AGENCY := 000.00.00.H33
+PORT ?= 8000
 export SOHOA_HOME
 
-.PHONY: demo test test-fast lint deps venv bench clean
+.PHONY: demo serve test test-fast lint deps venv bench clean
 
 deps:
 	@missing=""; for package in $(DEB_PACKAGES); do \
@@ -42,9 +43,22 @@ demo: deps venv
 	@echo; echo '$$ sohoa search "quyet dinh dat dai"'
 	@$(BIN)/sohoa search "quyet dinh dat dai"
 	@echo
-	@echo "API: tạo quản trị viên đầu tiên rồi chạy máy chủ / create a first admin, then start the server:"
-	@echo "  SOHOA_HOME=$(SOHOA_HOME) $(BIN)/sohoa user add admin --role admin --agency $(DEMO_AGENCY) --password-stdin"
-	@echo "  SOHOA_HOME=$(SOHOA_HOME) $(BIN)/sohoa serve --port 8000     # then http://127.0.0.1:8000/api/docs"
+	@echo "Giao diện web trên dữ liệu thử / the web UI on the demo data:  make serve   (rồi mở / then open http://127.0.0.1:$(PORT)/)"
+
+# The web UI on the demo data: demo accounts (an admin, an archivist, a clerk of the demo agency) made once, each
+# with a random password printed that once; then the server, until Ctrl+C.
+serve: deps venv
+	@test -f $(SOHOA_HOME)/catalog.db || $(MAKE) --no-print-directory demo
+	@for account in quantri:admin luutru:archivist vanthu:clerk; do \
+	  name=$${account%%:*}; role=$${account##*:}; \
+	  if ! $(BIN)/sohoa user list 2>/dev/null | grep -q "^$$name "; then \
+	    password=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
+	    out=$$(printf '%s\n' "$$password" | $(BIN)/sohoa user add $$name --role $$role --agency $(DEMO_AGENCY) --password-stdin 2>&1) || { echo "$$out"; exit 1; }; \
+	    echo "Tài khoản thử / demo account: $$name ($$role)  mật khẩu / password: $$password  (chỉ hiện một lần / shown once)"; \
+	  fi; \
+	done
+	@echo "Mở / open http://127.0.0.1:$(PORT)/   API: http://127.0.0.1:$(PORT)/api/docs   (Ctrl+C để dừng / to stop)"
+	$(BIN)/sohoa serve --port $(PORT)
 
 # The whole suite reads every page with the real Tesseract; lint and types first (seconds).
 test: deps venv lint
