@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from archive import dossiers, export
 from archive.context import Archive
-from catalog import views
+from catalog import usage, views
 from schemas import DOC_TYPE_NAMES, DocType, Document, Dossier, SearchResult
 from schemas.access import Forbidden, NotFound, Principal, Role
 from schemas.failures import SohoaFailure
@@ -306,6 +306,22 @@ def describe(
     return _masked_document(updated, principal)
 
 
+def _quarantine_backlog(archive: Archive, principal: Principal) -> dict[str, Any]:
+    """Files waiting in the inbox's quarantine for a person, per reason, in scope (a file whose agency is not known
+    is counted for the unrestricted only)."""
+    from inbox.outcome import quarantined_reasons
+
+    reasons: dict[str, dict[str, Any]] = {}
+    for about in quarantined_reasons(archive.settings.inbox_dir):
+        if principal.agencies is not None and about["agency"] not in principal.agencies:
+            continue
+        code = str(about["code"] or "unknown")
+        entry = reasons.setdefault(code, {"code": code, "vi": about["vi"] or code, "files": 0})
+        entry["files"] += 1
+    rows = sorted(reasons.values(), key=lambda row: (-row["files"], row["code"]))
+    return {"files": sum(row["files"] for row in rows), "by_reason": rows}
+
+
 def statistics(archive: Archive, principal: Principal, *, address: str = "") -> dict[str, Any]:
     from catalog.identity import current_agencies
 
@@ -318,6 +334,8 @@ def statistics(archive: Archive, principal: Principal, *, address: str = "") -> 
         if code and code not in today:
             today[code] = sorted(current_agencies(archive.catalog, code))
         row["current_agencies"] = today.get(code, [])
+    figures["uses"] = usage.record_uses(archive.catalog.engine, principal.agencies)
+    figures["quarantine"] = _quarantine_backlog(archive, principal)
     _log(archive, principal, "view", [], address, what="statistics")
     return figures
 

@@ -212,3 +212,23 @@ def _resolved_folders(path: Path) -> Path:
     """`path` with its folders resolved (the clerk may name it through any link) but not its last name: a
     quarantined link is the link itself, not what it points to."""
     return Path(path).absolute().parent.resolve() / Path(path).name
+
+
+def quarantined_reasons(inbox: Path) -> list[dict]:
+    """What each error.json under `.quarantine/` says of its file (agency, failure code and Vietnamese reason, when):
+    the quarantine backlog the statistics page counts. An unreadable error.json is counted with code `unreadable`."""
+    root = Path(inbox) / QUARANTINE
+    if not root.is_dir():
+        return []
+    found = []
+    for path in sorted(root.rglob(f"*{ERROR_SUFFIX}")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            about = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            about = {"code": "unreadable"}
+        if not isinstance(about, dict):
+            about = {"code": "unreadable"}
+        found.append({name: about.get(name) for name in ("agency", "code", "vi", "quarantined_at")})
+    return found

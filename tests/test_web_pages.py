@@ -454,3 +454,47 @@ def test_upload_without_a_file_says_so(app):
     clerk = _client(app, "clerk33")
     answer = clerk.post("/upload", data={"dossier": DOSSIER, "agency": H33, "csrf_token": _csrf(clerk)})
     assert answer.status_code == 400 and "Chưa chọn tệp" in answer.text
+
+
+def test_stats_count_each_use_of_a_record_once_in_scope_and_the_quarantine_backlog(tmp_path):
+    import json
+
+    from archive import reading
+    from archive.access import add_user, principal_for
+    from archive.context import Archive
+
+    settings = Settings(home=tmp_path, store_url="", catalog_url="")
+    with Archive.open(settings) as archive:
+        _record(archive, "decision0000000000h33", DOSSIER, H33, DocType.quyet_dinh, DECISION_TEXT)
+        _record(archive, "receipt0000000000x99", X99_DOSSIER, X99, DocType.giay_tiep_nhan, "GIẤY TIẾP NHẬN")
+        for name, (role, agency, pii) in ROLES.items():
+            add_user(archive, name, role, [agency], PASSWORD, pii)
+        arch33, arch99 = principal_for(archive, "arch33"), principal_for(archive, "arch99")
+        for _ in range(3):
+            reading.document(archive, arch33, "decision0000000000h33")
+        reading._log(archive, arch33, "view", ["decision0000000000h33"], "", page=1)  # a page image: not another use
+        with reading.open_stored(archive, arch33, "decision0000000000h33", "ocr") as (stream, *_):
+            assert stream.read()
+        reading.dossier(archive, arch33, DOSSIER)
+        reading.search(archive, arch33, "quyet dinh")  # a listing: not a use
+        reading.document(archive, arch99, "receipt0000000000x99")
+        quarantine = settings.inbox_dir / ".quarantine" / "2026-11-29"
+        quarantine.mkdir(parents=True)
+        for number, (agency, code) in enumerate([(H33, "corrupt_file"), (H33, "corrupt_file"), (X99, "empty_file")]):
+            about = {"agency": agency, "code": code, "vi": f"Lý do {code}"}
+            (quarantine / f"{number}.pdf.error.json").write_text(json.dumps(about), encoding="utf-8")
+        (quarantine / "bad.pdf.error.json").write_text("{not json", encoding="utf-8")
+
+        mine = reading.statistics(archive, arch33)
+        uses = mine["uses"]
+        assert [(row["id"], row["views"], row["downloads"]) for row in uses["documents"]] == [
+            ("decision0000000000h33", 3, 1)
+        ]
+        assert [(row["code"], row["views"], row["exports"]) for row in uses["dossiers"]] == [(DOSSIER, 1, 0)]
+        assert mine["quarantine"] == {
+            "files": 2,
+            "by_reason": [{"code": "corrupt_file", "vi": "Lý do corrupt_file", "files": 2}],
+        }
+        theirs = reading.statistics(archive, arch99)
+        assert [row["id"] for row in theirs["uses"]["documents"]] == ["receipt0000000000x99"]
+        assert theirs["uses"]["dossiers"] == [] and theirs["quarantine"]["files"] == 1
