@@ -272,10 +272,13 @@ def review_queue(
     engine = archive.catalog.engine
     found = views.review_queue(engine, principal.agencies, limit=limit, offset=offset)
     _log(archive, principal, "view", [item.id for item in found], address, what="review")
-    return {
-        "total": views.review_count(engine, principal.agencies),
-        "documents": [_masked_document(item, principal) for item in found],
-    }
+    shown = []
+    for item in found:
+        entry = _masked_document(item, principal)
+        # Its page 1 is shown beside the fields, unless it holds a citizen ID the caller may not see.
+        entry["scan_restricted"] = not principal.pii and _holds_personal_data(item, views.page_texts(engine, item.id))
+        shown.append(entry)
+    return {"total": views.review_count(engine, principal.agencies), "documents": shown}
 
 
 def label(

@@ -2,7 +2,12 @@
 (nothing downloads a browser), against `sohoa serve` running for real on the sample decision ingested with
 `sohoa ingest`. An archivist signs in, searches without diacritics, opens the hit and sees the query's words boxed
 on the page image; another agency's archivist finds nothing. Screenshots (1366x768) are kept in the test's
-temporary folder; `SOHOA_SCREENSHOTS_TO_DOCS=1` also copies three into docs/ for the README."""
+temporary folder (and in `SOHOA_SCREENSHOTS`, if set, for a person to look at); `SOHOA_SCREENSHOTS_TO_DOCS=1` also
+copies three into docs/ for the README.
+
+A clerk makes a new dossier code, uploads a scan and a corrupt file with a progress bar each and sees one archived
+and one quarantined with its reason; an archivist corrects the new document's type and fills its number in the
+review queue, then downloads its archival PDF; every page is visited at 1366x768 and kept as a screenshot."""
 
 from __future__ import annotations
 
@@ -53,12 +58,21 @@ def server(sample_dossier, tmp_path_factory):
     sohoa("ingest", str(scans), "--agency", H33)
     sohoa("user", "add", "arch33", "--role", "archivist", "--agency", H33, "--password-stdin", stdin=PASSWORD)
     sohoa("user", "add", "arch99", "--role", "archivist", "--agency", X99, "--password-stdin", stdin=PASSWORD)
+    sohoa("user", "add", "clerk33", "--role", "clerk", "--agency", H33, "--password-stdin", stdin=PASSWORD)
+    sohoa("user", "add", "admin", "--role", "admin", "--agency", H33, "--password-stdin", stdin=PASSWORD)
     with running_server(env, home / "serve.log") as running:
         yield running.base
 
 
 @pytest.fixture
-def browser(tmp_path, monkeypatch):
+def downloads(tmp_path) -> Path:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def browser(tmp_path, monkeypatch, downloads):
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the test extras)")
     from selenium.webdriver.chrome.service import Service
 
@@ -79,6 +93,9 @@ def browser(tmp_path, monkeypatch):
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
     ):
         options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(60)
     driver.set_script_timeout(30)
@@ -168,3 +185,105 @@ def test_search_without_diacritics_opens_the_page_with_the_words_boxed_on_its_im
         DOCS.mkdir(exist_ok=True)
         for name in ("search", "document", "other-agency"):
             shutil.copy(shots / f"{name}.png", DOCS / f"web-{name}.png")
+
+
+def _keep(driver, shots: Path, name: str) -> None:
+    """A screenshot of the whole page (the window stretched to the page's height, at 1366 wide), kept."""
+    height = driver.execute_script("return Math.max(document.body.scrollHeight, 768)")
+    driver.set_window_size(1366, min(int(height) + 120, 4000))
+    driver.save_screenshot(str(shots / f"{name}.png"))
+    driver.set_window_size(1366, 768)
+    wanted = os.environ.get("SOHOA_SCREENSHOTS")
+    if wanted:
+        Path(wanted).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shots / f"{name}.png", Path(wanted) / f"{name}.png")
+
+
+def test_a_clerks_upload_an_archivists_review_and_every_page_at_1366(
+    server, browser, sample_dossier, tmp_path, downloads
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    _, documents = sample_dossier
+    application = next(item for item in documents if item.doc_type == "don")
+    corrupt = tmp_path / "hong.pdf"
+    corrupt.write_bytes(b"%PDF-1.4\n1 0 obj broken beyond repair")
+
+    # The clerk: a new dossier code, then two files with a progress bar each.
+    _sign_in(browser, server, "clerk33")
+    browser.get(f"{server}/upload")
+    browser.find_element(By.ID, "new-code-button").click()
+    code = _wait(browser, lambda d: d.find_elements(By.ID, "new-code"), "a new dossier code")[0].text
+    assert code.startswith(f"{H33}-") and code.endswith("-0001")
+    assert browser.find_element(By.ID, "dossier").get_attribute("value") == code
+    browser.find_element(By.ID, "files").send_keys(f"{application.path}\n{corrupt}")
+    browser.find_element(By.ID, "upload-button").click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#upload-progress progress"), "a progress bar per file")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#upload-progress progress")) == 2
+    _wait(
+        browser,
+        lambda d: d.find_element(By.ID, "upload-progress").get_attribute("data-done") == "true",
+        "each file's report",
+    )
+    rows = {
+        row.find_elements(By.TAG_NAME, "td")[0].text: row
+        for row in browser.find_elements(By.CSS_SELECTOR, "#upload-progress tbody tr")
+    }
+    archived, refused = rows[application.path.name], rows["hong.pdf"]
+    assert "Đã lưu trữ" in archived.text and archived.find_elements(By.CSS_SELECTOR, "a[href^='/documents/']")
+    assert "Bị cách ly" in refused.text
+    reason = refused.find_elements(By.TAG_NAME, "td")[5].text
+    assert reason and "Traceback" not in reason  # the reason, in Vietnamese
+    doc_href = archived.find_element(By.CSS_SELECTOR, "a[href^='/documents/']").get_attribute("href")
+    _keep(browser, shots, "upload")
+
+    # The archivist: the new document in the review queue, its type corrected and its number typed, by keyboard.
+    _sign_in(browser, server, "arch33")
+    browser.get(f"{server}/review")
+    doc_id = doc_href.rsplit("/", 1)[-1]
+    form = _wait(
+        browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"form[action='/review/{doc_id}/label']"), "the queue"
+    )[0]
+    _keep(browser, shots, "review")
+    Select(form.find_element(By.NAME, "doc_type")).select_by_value("to_khai")
+    number = form.find_element(By.NAME, "number")
+    number.clear()
+    number.send_keys("27", Keys.ENTER)
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "p.ok[role=status]"), "the label saved")
+    assert not browser.find_elements(By.CSS_SELECTOR, f"form[action='/review/{doc_id}/label']")
+    browser.get(doc_href)
+    main = _wait(browser, lambda d: d.find_elements(By.TAG_NAME, "main"), "the document")[0].text
+    assert "Tờ khai" in main and "27" in main
+    _keep(browser, shots, "document-after-review")
+
+    # The decision's archival PDF (the application holds a citizen ID: its scan is for the personal-data right),
+    # downloaded by the browser itself.
+    browser.get(f"{server}/search")
+    _search(browser, "quyet dinh")
+    browser.find_element(By.CSS_SELECTOR, "li.hit a.hit-title").click()
+    _wait(browser, lambda d: d.find_elements(By.PARTIAL_LINK_TEXT, "Tải bản lưu trữ"), "the document page")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Tải bản lưu trữ").click()
+    _wait(browser, lambda d: [p for p in downloads.iterdir() if p.suffix == ".pdf"], "the archival PDF download")
+    pdf = next(p for p in downloads.iterdir() if p.suffix == ".pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+
+    # Every page, at 1366 wide, for the archivist and the admin.
+    for name, path in (
+        ("search-all", "/search?q=ho+so"),
+        ("dossier", f"/dossiers/{code}"),
+        ("stats", "/stats"),
+    ):
+        browser.get(server + path)
+        _wait(browser, lambda d: d.find_elements(By.TAG_NAME, "h1"), name)
+        assert "Traceback" not in browser.page_source
+        _keep(browser, shots, name)
+    _sign_in(browser, server, "admin")
+    browser.get(f"{server}/admin")
+    _wait(browser, lambda d: d.find_elements(By.TAG_NAME, "h1"), "the admin page")
+    _keep(browser, shots, "admin")
+    for name in ("upload", "review", "document-after-review", "dossier", "stats", "admin"):
+        assert (shots / f"{name}.png").stat().st_size > 5000, name

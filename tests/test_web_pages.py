@@ -498,3 +498,33 @@ def test_stats_count_each_use_of_a_record_once_in_scope_and_the_quarantine_backl
         theirs = reading.statistics(archive, arch99)
         assert [row["id"] for row in theirs["uses"]["documents"]] == ["receipt0000000000x99"]
         assert theirs["uses"]["dossiers"] == [] and theirs["quarantine"]["files"] == 1
+
+
+def test_the_review_queue_shows_page_one_only_to_whom_may_see_it_and_dates_as_written(app, clients):
+    """A queued document with a date (no number yet) renders its date dd/mm/yyyy; the page-1 image of one holding a
+    citizen ID is replaced by a note for readers without the personal-data right (the image would be refused)."""
+    _record(
+        app.state.archive,
+        "dated00000000000h33",
+        "000.00.00.H33-240107-0001",
+        H33,
+        DocType.to_khai,
+        "TỜ KHAI đăng ký",
+        issued_date=date(2024, 1, 7),
+    )
+    _record(
+        app.state.archive,
+        "personal000000000h33",
+        "000.00.00.H33-240107-0001",
+        H33,
+        DocType.don,
+        f"ĐƠN của công dân số {CITIZEN_ID}",
+        citizen_ids=[CITIZEN_ID],
+    )
+    page = clients["arch33"].get("/review?page=1").text
+    assert 'value="07/01/2024"' in page
+    item = page[page.index('href="/documents/personal000000000h33"') :]
+    item = item[: item.index("</li>")]
+    assert "chứa số định danh" in item and "pages/1.png" not in item
+    allowed = clients["pii33"].get("/review").text
+    assert "/api/documents/personal000000000h33/pages/1.png" in allowed

@@ -11,6 +11,7 @@ session's CSRF token in the hidden field `csrf_token` (the sign-in form, made be
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -73,7 +74,19 @@ def marked(pieces: list[tuple[str, bool]]) -> Markup:
     return Markup("").join(Markup("<mark>{}</mark>").format(text) if hit else escape(text) for text, hit in pieces)
 
 
+def vn_date(value: Any) -> str:
+    """A date as Vietnamese counters write it (dd/mm/yyyy), from a date or its ISO text; empty stays empty."""
+    if not value:
+        return ""
+    try:
+        found = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return found.strftime("%d/%m/%Y")
+
+
 ROLE_NAMES = {"clerk": "Văn thư", "archivist": "Lưu trữ viên", "admin": "Quản trị"}
+templates.env.filters["vn_date"] = vn_date
 templates.env.globals.update(
     doc_type_name=doc_type_name,
     ROLE_NAMES=ROLE_NAMES,
