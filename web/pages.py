@@ -27,6 +27,7 @@ from archive import reading, words
 from schemas import DOC_TYPE_NAMES, DocType
 from schemas.access import Forbidden, NotSignedIn, Principal, Role
 from schemas.failures import SohoaFailure
+from web.charts import percent_bars
 from web.security import AttemptLimiter, Session, Sessions, check_csrf
 
 HERE = Path(__file__).resolve().parent
@@ -535,10 +536,50 @@ def upload(
 
 
 @router.get("/stats")
-def stats(request: Request) -> Response:
+def stats(request: Request, period: str = "month", year: str = "", agency: str = "", procedure: str = "") -> Response:
     def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
-        figures = reading.statistics(request.app.state.archive, principal, address=_address(request))
+        from archive.indicators import ALL, indicators
+
+        archive, address = request.app.state.archive, _address(request)
+        figures = reading.statistics(archive, principal, address=address)
         by_type = sorted(figures["by_type"].items(), key=lambda item: -item[1])
-        return "stats.html", {"figures": figures, "by_type": by_type}
+        chosen = {
+            "period": period if period in ("month", "quarter") else "month",
+            "year": _number(year, 0, lowest=0, highest=9999) or None,
+            "agency": agency.strip() or None,
+            "procedure": procedure.strip()[:60] or None,
+        }
+        data = indicators(archive, principal, address=address, **chosen)
+        names = [item["vi"] for item in data["indicators"]]
+        codes = [item["code"] for item in data["indicators"]]
+
+        def chart(title: str, groups: list[str], table: dict[str, dict[str, Any]], slot: str | None) -> Markup:
+            series = []
+            for code, name in zip(codes, names, strict=True):
+                values = [table[group].get(slot or group, {}).get(code, {}).get("percent") for group in groups]
+                series.append((f"{code} {name}", values))
+            return percent_bars(title, groups, series)
+
+        totals = {period_key: data["total"][period_key] for period_key in data["periods"]}
+        charts = [
+            chart(
+                "Theo kỳ (toàn bộ phạm vi)", data["periods"], {key: {key: value} for key, value in totals.items()}, None
+            )
+        ]
+        for level, title in (("by_agency", "Theo cơ quan (cả kỳ chọn)"), ("by_procedure", "Theo thủ tục (cả kỳ chọn)")):
+            groups = sorted(data[level])
+            if 0 < len(groups) <= 30:
+                charts.append(chart(title, groups, data[level], ALL))
+        query = urlencode({key: value for key, value in chosen.items() if value})
+        return "stats.html", {
+            "figures": figures,
+            "by_type": by_type,
+            "indicators": data,
+            "all_key": ALL,
+            "charts": charts,
+            "chosen": chosen,
+            "agencies": sorted(principal.granted) if principal.agencies is not None else sorted(data["by_agency"]),
+            "download_query": query,
+        }
 
     return _page(request, build)
