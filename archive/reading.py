@@ -302,7 +302,14 @@ def describe(
     from archive.fields import describe_document
 
     _require(principal, EDITORS)
-    _in_scope(archive, principal, doc_id)
+    current = _in_scope(archive, principal, doc_id).classification.metadata
+    # A form shows a reader without the right a citizen ID masked: sent back as shown, the field was not touched.
+    untouched = {
+        name
+        for name, value in values.items()
+        if isinstance(getattr(current, name, None), str) and value == _mask(getattr(current, name), principal)
+    }
+    values = {name: value for name, value in values.items() if name not in untouched}
     updated, changed = describe_document(archive.catalog, archive.store, doc_id, values, who=principal.name)
     if changed:
         _log(archive, principal, "update", [doc_id], address, what="document", fields=",".join(changed))

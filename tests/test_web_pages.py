@@ -144,6 +144,8 @@ PAGES: dict[tuple[str, str], dict[str, str | dict[str, int]]] = {
     ("POST", "/dossiers/{code}"): {"path": "", "expect": {}},
     ("GET", "/review"): {"path": "/review", "expect": READ},
     ("POST", "/review/{doc_id}/label"): {"path": "", "expect": {}},
+    ("POST", "/documents/{doc_id}/role"): {"path": "", "expect": {}},  # its own test below
+    ("POST", "/documents/{doc_id}/fields"): {"path": "", "expect": {}},
     ("GET", "/upload"): {"path": "/upload", "expect": {**READ, "admin33": 403}},
     ("POST", "/upload"): {"path": "", "expect": {}},
     ("GET", "/stats"): {"path": "/stats", "expect": READ},
@@ -528,3 +530,40 @@ def test_the_review_queue_shows_page_one_only_to_whom_may_see_it_and_dates_as_wr
     assert "chứa số định danh" in item and "pages/1.png" not in item
     allowed = clients["pii33"].get("/review").text
     assert "/api/documents/personal000000000h33/pages/1.png" in allowed
+
+
+def test_an_archivist_sets_the_role_and_fields_from_the_documents_page_without_unmasking_anything(app):
+    archivist, clerk = _client(app, "arch33"), _client(app, "clerk33")
+    doc = "subject0000000000h33"
+    _record(
+        app.state.archive,
+        doc,
+        "000.00.00.H33-240108-0001",
+        H33,
+        DocType.don,
+        f"ĐƠN của công dân số {CITIZEN_ID}",
+        citizen_ids=[CITIZEN_ID],
+        subject=f"Đơn của công dân {CITIZEN_ID}",
+    )
+    page = archivist.get(f"/documents/{doc}").text
+    assert f'action="/documents/{doc}/role"' in page and f'action="/documents/{doc}/fields"' in page
+    assert CITIZEN_ID not in page
+    shown_subject = re.search(r'name="subject" value="([^"]*)"', page)[1]
+    saved = archivist.post(
+        f"/documents/{doc}/fields",
+        data={"number": "31", "subject": shown_subject, "csrf_token": _csrf(archivist)},
+    )
+    assert saved.status_code == 303 and saved.headers["location"].endswith("saved=fields")
+    fields = app.state.archive.catalog.get(doc).classification.metadata
+    assert fields.number == "31"
+    assert shown_subject == f"Đơn của công dân {MASKED}"
+    assert fields.subject == f"Đơn của công dân {CITIZEN_ID}"  # the masked text shown never replaced the original
+    role = archivist.post(f"/documents/{doc}/role", data={"role": "component", "csrf_token": _csrf(archivist)})
+    assert role.status_code == 303
+    stored = app.state.archive.catalog.get(doc)
+    assert stored.role.value == "component" and stored.role_set_by == "arch33"
+    assert "Thành phần hồ sơ" in archivist.get(f"/documents/{doc}").text
+    refused = clerk.post(f"/documents/{doc}/role", data={"role": "result", "csrf_token": _csrf(clerk)})
+    assert refused.status_code == 403 and app.state.archive.catalog.get(doc).role.value == "component"
+    for path, data in ((f"/documents/{doc}/role", {"role": "result"}), (f"/documents/{doc}/fields", {"number": "1"})):
+        assert archivist.post(path, data={**data, "csrf_token": "wrong"}).status_code == 403

@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from archive import reading, words
 from schemas import DOC_TYPE_NAMES, DocType
+from schemas.models import DOCUMENT_ROLE_NAMES
 from schemas.access import Forbidden, NotSignedIn, Principal, Role
 from schemas.failures import SohoaFailure
 from web.charts import percent_bars
@@ -92,6 +93,7 @@ templates.env.globals.update(
     doc_type_name=doc_type_name,
     ROLE_NAMES=ROLE_NAMES,
     type_names={item.value: name for item, name in DOC_TYPE_NAMES.items()},
+    role_names={item.value: name for item, name in DOCUMENT_ROLE_NAMES.items()},
 )
 
 
@@ -321,8 +323,10 @@ def search(
 
 
 @router.get("/documents/{doc_id}")
-def document(request: Request, doc_id: str, q: str = "", page: str = "1") -> Response:
+def document(request: Request, doc_id: str, q: str = "", page: str = "1", saved: str = "") -> Response:
     def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        from archive.indicators import document_reuse
+
         archive = request.app.state.archive
         payload = reading.document(archive, principal, doc_id, address=_address(request))
         count = max(len(payload["pages_text"]), payload.get("pages") or 0)
@@ -348,9 +352,53 @@ def document(request: Request, doc_id: str, q: str = "", page: str = "1") -> Res
             ],
             "downloads": {"original": f"{base}/original", "archive": f"{base}/archive.pdf"},
             "metadata": payload["classification"]["metadata"],
+            "reuse": document_reuse(archive, principal, doc_id),
+            "roles": [(item.value, name) for item, name in DOCUMENT_ROLE_NAMES.items()],
+            "saved": saved,
         }
 
     return _page(request, build)
+
+
+@router.post("/documents/{doc_id}/role")
+def document_role(
+    request: Request,
+    doc_id: str,
+    role: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """An archivist sets the document's role in its dossier (kept through later labels)."""
+
+    def build(principal: Principal, _session: Session) -> Response:
+        from archive.roles import set_role
+
+        set_role(request.app.state.archive, principal, doc_id, role, _address(request))
+        return RedirectResponse(f"/documents/{quote(doc_id)}?saved=role", status_code=303)
+
+    return _page(request, build, form_token=csrf_token)
+
+
+@router.post("/documents/{doc_id}/fields")
+def document_fields(
+    request: Request,
+    doc_id: str,
+    number: Annotated[str | None, Form(max_length=200)] = None,
+    notation: Annotated[str | None, Form(max_length=200)] = None,
+    issued_date: Annotated[str | None, Form(max_length=40)] = None,
+    issuer: Annotated[str | None, Form(max_length=400)] = None,
+    subject: Annotated[str | None, Form(max_length=2000)] = None,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """An archivist corrects the archival fields from the document's page (the review queue's path)."""
+
+    def build(principal: Principal, _session: Session) -> Response:
+        typed = {"number": number, "notation": notation, "issued_date": issued_date, "issuer": issuer}
+        typed["subject"] = subject
+        values = {name: value for name, value in typed.items() if value is not None}
+        reading.describe(request.app.state.archive, principal, doc_id, values, address=_address(request))
+        return RedirectResponse(f"/documents/{quote(doc_id)}?saved=fields", status_code=303)
+
+    return _page(request, build, form_token=csrf_token)
 
 
 # ---------------------------------------------------------------- a dossier
