@@ -25,9 +25,9 @@ from starlette.templating import Jinja2Templates
 
 from archive import reading, words
 from schemas import DOC_TYPE_NAMES, DocType
-from schemas.models import DOCUMENT_ROLE_NAMES
 from schemas.access import Forbidden, NotSignedIn, Principal, Role
 from schemas.failures import SohoaFailure
+from schemas.models import DOCUMENT_ROLE_NAMES
 from web.charts import percent_bars
 from web.security import AttemptLimiter, Session, Sessions, check_csrf
 
