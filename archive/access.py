@@ -239,6 +239,40 @@ def disable_user(
     return found
 
 
+def enable_user(
+    archive: Archive, username: str, *, by: Principal | None = None, address: str | None = None
+) -> UserInfo:
+    name = check_username(username)
+    identity.set_disabled(archive.catalog, name, False)
+    _log_change(archive, by, AccessAction.user_enable, [name], address)
+    found = identity.get_user(archive.catalog, name)
+    assert found is not None
+    return found
+
+
+def update_user(
+    archive: Archive,
+    username: str,
+    role: str | Role,
+    agencies: Iterable[str],
+    pii: bool,
+    *,
+    by: Principal | None = None,
+    address: str | None = None,
+) -> UserInfo:
+    """Replace a user's role, agencies and personal-data right (checked as when adding); their next request is
+    answered with the new grants (the account is looked up on every request)."""
+    name = check_username(username)
+    checked_role = check_role(role)
+    codes = _check_agencies(agencies, checked_role)
+    identity.set_grants(archive.catalog, name, checked_role, codes, pii)
+    detail = {"role": checked_role.value, "agencies": codes, "pii": pii}
+    _log_change(archive, by, AccessAction.user_update, [name], address, detail)
+    found = identity.get_user(archive.catalog, name)
+    assert found is not None
+    return found
+
+
 def list_users(archive: Archive) -> list[UserInfo]:
     return identity.list_users(archive.catalog)
 

@@ -399,6 +399,20 @@ def set_disabled(catalog: Catalog, username: str, disabled: bool = True) -> None
         raise UnknownUser()
 
 
+def set_grants(catalog: Catalog, username: str, role: Role, agency_codes: Iterable[str], pii: bool) -> None:
+    """A user's role, agencies and personal-data right, replaced together in one transaction."""
+    codes = sorted(set(agency_codes))
+    with catalog.engine.begin() as connection:
+        changed = connection.execute(
+            users.update().where(users.c.username == username).values(role=role.value, pii=pii)
+        ).rowcount
+        if not changed:
+            raise UnknownUser()
+        connection.execute(user_agencies.delete().where(user_agencies.c.username == username))
+        if codes:
+            connection.execute(user_agencies.insert(), [{"username": username, "agency": code} for code in codes])
+
+
 # --- tokens ---
 
 

@@ -81,6 +81,8 @@ class AccessAction(StrEnum):
     user_add = "user_add"
     user_passwd = "user_passwd"
     user_disable = "user_disable"
+    user_enable = "user_enable"
+    user_update = "user_update"  # role, agencies or personal-data right changed
     token_create = "token_create"
     token_revoke = "token_revoke"
     agency_add = "agency_add"

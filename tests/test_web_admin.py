@@ -36,6 +36,11 @@ ROUTES: dict[tuple[str, str], tuple[str, dict]] = {
         {"username": "ke-gian", "role": "admin", "agencies": [H33], "password": PASSWORD, "password_again": PASSWORD},
     ),
     ("POST", "/admin/users/{username}/disable"): ("/admin/users/quantri/disable", {}),
+    ("POST", "/admin/users/{username}/enable"): ("/admin/users/luutru/enable", {}),
+    ("POST", "/admin/users/{username}/grants"): (
+        "/admin/users/vanthu/grants",
+        {"role": "admin", "agencies": [H33, X99], "pii": "1"},
+    ),
     ("POST", "/admin/tokens"): ("/admin/tokens", {"name": "Kẻ gian", "role": "clerk", "agencies": [H33]}),
     ("POST", "/admin/tokens/{token_id}/revoke"): ("/admin/tokens/{token}/revoke", {}),
 }
@@ -173,6 +178,39 @@ def test_a_disabled_user_cannot_sign_in_and_their_session_ends(app, admin):
     assert admin.get("/admin").status_code == 200
     unknown = _post(admin, "/admin/users/khong-co-ai/disable", {})
     assert unknown.status_code == 303 and "Không có tài khoản này" in _flash(admin)
+
+
+def test_an_admin_changes_another_users_rights_and_unlocks_them_never_their_own(app, admin):
+    from archive.access import add_user, list_users, read_access
+
+    add_user(app.state.archive, "mai", "clerk", [H33], NEW_PASSWORD)
+    mai = _signed_in(app, "mai", NEW_PASSWORD)
+    assert "Văn thư" in mai.get("/search").text
+    answer = _post(admin, "/admin/users/mai/grants", {"role": "archivist", "agencies": [H33, X99], "pii": "1"})
+    assert answer.status_code == 303 and "Đã lưu quyền của mai" in _flash(admin)
+    user = next(item for item in list_users(app.state.archive) if item.username == "mai")
+    assert (user.role.value, sorted(user.agencies), user.pii) == ("archivist", [H33, X99], True)
+    assert "Lưu trữ viên" in mai.get("/search").text  # her next request already has the new role
+    refused = _post(admin, "/admin/users/mai/grants", {"role": "clerk", "agencies": ["000.00.00.Z00"]})
+    assert refused.status_code == 303
+    user = next(item for item in list_users(app.state.archive) if item.username == "mai")
+    assert user.role.value == "archivist"  # an agency not in the registry: nothing changed
+    own = _post(admin, "/admin/users/quantri/grants", {"role": "admin", "agencies": [H33], "pii": "1"})
+    assert own.status_code == 303 and "Không thể tự sửa quyền" in _flash(admin)
+
+    assert _post(admin, "/admin/users/mai/disable", {}).status_code == 303
+    assert _signed_in_fails(app, "mai", NEW_PASSWORD)
+    assert _post(admin, "/admin/users/mai/enable", {}).status_code == 303 and "Đã mở khoá" in _flash(admin)
+    assert _signed_in(app, "mai", NEW_PASSWORD).get("/search").status_code == 200
+    actions = {str(entry.action) for entry in read_access(app.state.archive) if "mai" in entry.records}
+    assert {"user_add", "user_update", "user_disable", "user_enable"} <= actions
+
+
+def _signed_in_fails(app, user: str, password: str) -> bool:
+    answer = TestClient(app, follow_redirects=False).post(
+        "/login", data={"username": user, "password": password, "next": "/"}
+    )
+    return answer.status_code == 401
 
 
 # ---------------------------------------------------------------- API tokens

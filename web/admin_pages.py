@@ -52,6 +52,12 @@ class SelfDisableRefused(SohoaFailure):
     en = "You cannot disable the account you are signed in with"
 
 
+class SelfGrantRefused(SohoaFailure):
+    code = "self_grant_refused"
+    vi = "Không thể tự sửa quyền của tài khoản đang đăng nhập: nhờ một quản trị viên khác"
+    en = "You cannot change your own account's rights: ask another admin"
+
+
 def _require_admin(principal: Principal) -> None:
     if not principal.may(Role.admin):
         raise Forbidden(principal.role.value)
@@ -253,6 +259,58 @@ def disable_user(request: Request, username: str, csrf_token: Annotated[str, For
         except SohoaFailure as failure:
             return _failed(request, failure)
         return _done(request, f"Đã khoá tài khoản {name}: tài khoản này không đăng nhập được nữa.")
+
+    return _page(request, build, form_token=csrf_token)
+
+
+@router.post("/admin/users/{username}/enable")
+def enable_user(request: Request, username: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    def build(principal: Principal, _session: Session) -> Response:
+        from archive import access
+
+        _require_admin(principal)
+        try:
+            name = access.check_username(username)
+            access.enable_user(request.app.state.archive, name, by=principal, address=_address(request))
+        except SohoaFailure as failure:
+            return _failed(request, failure)
+        return _done(request, f"Đã mở khoá tài khoản {name}.")
+
+    return _page(request, build, form_token=csrf_token)
+
+
+@router.post("/admin/users/{username}/grants")
+def change_grants(
+    request: Request,
+    username: str,
+    role: Annotated[str, Form(max_length=40)] = "",
+    agencies: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies a form default)
+    pii: Annotated[str, Form(max_length=10)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Another user's role, agencies and personal-data right (an admin does not change their own: another admin
+    does, so nobody widens their own rights unseen)."""
+
+    def build(principal: Principal, _session: Session) -> Response:
+        from archive import access
+
+        _require_admin(principal)
+        try:
+            name = access.check_username(username)
+            if name == principal.name:
+                raise SelfGrantRefused()
+            user = access.update_user(
+                request.app.state.archive,
+                name,
+                role,
+                _chosen_agencies(request, agencies[:200]),
+                pii == "1",
+                by=principal,
+                address=_address(request),
+            )
+        except SohoaFailure as failure:
+            return _failed(request, failure)
+        return _done(request, f"Đã lưu quyền của {user.username}.")
 
     return _page(request, build, form_token=csrf_token)
 
