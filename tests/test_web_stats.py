@@ -15,6 +15,7 @@ from schemas.doctypes import DocType
 from schemas.settings import Settings
 
 PASSWORD = "mật-khẩu-thử-3e9a"
+APPLICANT = "001099000123"
 A, B = f"{H33}-240105-0001", f"{H33}-240410-0002"
 Y = f"{X99}-240105-0001"
 
@@ -30,7 +31,7 @@ def app(tmp_path_factory):
         patch.delenv("PREFECT_API_URL", raising=False)
         application = create_app(Settings(home=home, store_url="", catalog_url=""))
         archive = application.state.archive
-        entries = [entry(A, "1.000001", "2024-01-05", True), entry(B, "1.000002", "2024-04-10", True)]
+        entries = [entry(A, "1.000001", "2024-01-05", True, APPLICANT), entry(B, "1.000002", "2024-04-10", True)]
         entries.append(entry(Y, "1.000001", "2024-01-05", True))
         report = register(archive, None, enumerate(entries, start=1))
         assert not report.errors
@@ -82,3 +83,10 @@ def test_a_filter_out_of_the_callers_agencies_shows_nothing_of_it(app):
     section = answer.text.split('<h2 id="chi-tieu"', 1)[1].split("<h2>", 1)[0]
     assert section.count("N/A") >= 3 and "Chưa có hồ sơ nào trong phạm vi" in section
     assert Y not in section and "application Y" not in section
+
+
+def test_a_registered_dossiers_page_shows_how_the_one_stop_shop_received_it_with_the_applicant_masked(app):
+    page = _client(app, "arch33").get(f"/dossiers/{A}").text
+    assert "Tiếp nhận tại bộ phận một cửa" in page and "1.000001" in page and "Trực tiếp" in page
+    assert "05/01/2024" in page and "Thành phần hồ sơ" in page and "Kết quả" in page
+    assert APPLICANT not in page and "001******123" in page

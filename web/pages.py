@@ -27,7 +27,7 @@ from archive import reading, words
 from schemas import DOC_TYPE_NAMES, DocType
 from schemas.access import Forbidden, NotSignedIn, Principal, Role
 from schemas.failures import SohoaFailure
-from schemas.models import DOCUMENT_ROLE_NAMES
+from schemas.models import CHANNEL_NAMES, DOCUMENT_ROLE_NAMES
 from web.charts import percent_bars
 from web.security import AttemptLimiter, Session, Sessions, check_csrf
 
@@ -94,6 +94,7 @@ templates.env.globals.update(
     ROLE_NAMES=ROLE_NAMES,
     type_names={item.value: name for item, name in DOC_TYPE_NAMES.items()},
     role_names={item.value: name for item, name in DOCUMENT_ROLE_NAMES.items()},
+    channel_names={int(item): name for item, name in CHANNEL_NAMES.items()},
 )
 
 
