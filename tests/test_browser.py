@@ -193,6 +193,9 @@ def _keep(driver, shots: Path, name: str) -> None:
     driver.set_window_size(1366, min(int(height) + 120, 4000))
     driver.save_screenshot(str(shots / f"{name}.png"))
     driver.set_window_size(1366, 768)
+    if os.environ.get("SOHOA_SCREENSHOTS_TO_DOCS") == "1" and name in ("upload", "review", "stats"):
+        DOCS.mkdir(exist_ok=True)
+        shutil.copy(shots / f"{name}.png", DOCS / f"web-{name}.png")
     wanted = os.environ.get("SOHOA_SCREENSHOTS")
     if wanted:
         Path(wanted).mkdir(parents=True, exist_ok=True)

@@ -90,3 +90,13 @@ def test_a_registered_dossiers_page_shows_how_the_one_stop_shop_received_it_with
     assert "Tiếp nhận tại bộ phận một cửa" in page and "1.000001" in page and "Trực tiếp" in page
     assert "05/01/2024" in page and "Thành phần hồ sơ" in page and "Kết quả" in page
     assert APPLICANT not in page and "001******123" in page
+
+
+def test_the_chart_draws_each_percentage_to_scale_says_na_and_escapes_its_labels():
+    from web.charts import BOTTOM, HEIGHT, TOP, percent_bars
+
+    svg = str(percent_bars("Thử <b>", ["2024-01", "<script>"], [("4.1", [50.0, None]), ("4.2", [100.0, 0.0])]))
+    heights = [float(value) for value in re.findall(r'<rect x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)"', svg)]
+    plot = HEIGHT - TOP - BOTTOM
+    assert heights[:3] == [pytest.approx(plot / 2, abs=0.1), pytest.approx(plot, abs=0.1), 0.0]
+    assert svg.count(">N/A<") == 1 and "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;" in svg

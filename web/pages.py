@@ -607,18 +607,14 @@ def stats(request: Request, period: str = "month", year: str = "", agency: str =
             for code, name in zip(codes, names, strict=True):
                 values = [table[group].get(slot or group, {}).get(code, {}).get("percent") for group in groups]
                 series.append((f"{code} {name}", values))
-            return percent_bars(title, groups, series)
+            return percent_bars(title, [group or "(chưa rõ)" for group in groups], series)
 
-        totals = {period_key: data["total"][period_key] for period_key in data["periods"]}
-        charts = [
-            chart(
-                "Theo kỳ (toàn bộ phạm vi)", data["periods"], {key: {key: value} for key, value in totals.items()}, None
-            )
-        ]
-        for level, title in (("by_agency", "Theo cơ quan (cả kỳ chọn)"), ("by_procedure", "Theo thủ tục (cả kỳ chọn)")):
+        totals = {key: {key: value} for key, value in data["total"].items() if key != ALL}
+        charts = [("Theo kỳ, toàn bộ phạm vi", chart("Theo kỳ", data["periods"], totals, None))]
+        for level, title in (("by_agency", "Theo cơ quan, cả kỳ chọn"), ("by_procedure", "Theo thủ tục, cả kỳ chọn")):
             groups = sorted(data[level])
-            if 0 < len(groups) <= 30:
-                charts.append(chart(title, groups, data[level], ALL))
+            if 0 < len(groups) <= 30:  # more would not read as bars: the table below has them all
+                charts.append((title, chart(title, groups, data[level], ALL)))
         query = urlencode({key: value for key, value in chosen.items() if value})
         return "stats.html", {
             "figures": figures,
