@@ -567,3 +567,26 @@ def test_an_archivist_sets_the_role_and_fields_from_the_documents_page_without_u
     assert refused.status_code == 403 and app.state.archive.catalog.get(doc).role.value == "component"
     for path, data in ((f"/documents/{doc}/role", {"role": "result"}), (f"/documents/{doc}/fields", {"number": "1"})):
         assert archivist.post(path, data={**data, "csrf_token": "wrong"}).status_code == 403
+
+
+def test_search_filters_by_issued_date_range_and_issuer_from_the_form(app):
+    _record(
+        app.state.archive,
+        "permit00000000000h33",
+        "000.00.00.H33-240109-0001",
+        H33,
+        DocType.giay_phep,
+        "GIẤY PHÉP xây dựng",
+        issued_date=date(2024, 3, 15),
+        issuer="Sở Xây dựng tỉnh Hậu Giang",
+    )
+    client = _client(app, "arch33")
+    found = client.get("/search", params={"from": "2024-03-01", "to": "2024-03-31", "issuer": "so xay dung"}).text
+    assert "/documents/permit00000000000h33" in found
+    assert 'value="2024-03-01"' in found and 'value="so xay dung"' in found  # the form keeps what was chosen
+    for params in ({"from": "2024-04-01"}, {"to": "2024-02-29"}, {"issuer": "ubnd xa khac"}):
+        assert "/documents/permit00000000000h33" not in client.get("/search", params=params).text, params
+    wrong = client.get("/search", params={"from": "2024-13-45"})
+    assert wrong.status_code == 200 and "Ngày không hợp lệ" in wrong.text and "Traceback" not in wrong.text
+    quoted = client.get("/search", params={"issuer": 'xay" OR "dung'})
+    assert quoted.status_code == 200 and "Traceback" not in quoted.text

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -252,16 +252,28 @@ def search(
     year: str = "",
     sort: str = "relevance",
     page: str = "1",
+    date_from: Annotated[str, Query(alias="from", max_length=20)] = "",
+    date_to: Annotated[str, Query(alias="to", max_length=20)] = "",
+    issuer: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
         from catalog.search.query import InvalidQuery
 
         number = _number(page, 1, highest=5000)
         year_value = year.strip() if year.strip().isdigit() and len(year.strip()) == 4 else ""
+        # The filters of the form become terms of the query language (the parser checks them, as if typed).
+        start, end = date_from.strip(), date_to.strip()
+        issuer_words = " ".join(issuer.replace('"', " ").split())
+        filters = [f"nam:{year_value}" if year_value else ""]
+        filters.append(f"ngay:{start}..{end}" if start or end else "")
+        filters.append(f'coquan:"{issuer_words}"' if issuer_words else "")
         context: dict[str, Any] = {
             "q": q,
             "type": type,
             "agency": agency,
+            "date_from": start,
+            "date_to": end,
+            "issuer": issuer_words,
             "year": year_value,
             "sort": sort if sort in ("relevance", "date") else "relevance",
             "doc_types": [(item.value, name) for item, name in DOC_TYPE_NAMES.items()],
@@ -269,9 +281,9 @@ def search(
             "result": None,
             "error": None,
         }
-        if not (q.strip() or type or agency or year_value):
+        if not (q.strip() or type or agency or any(filters)):
             return "search.html", context
-        query = f"{q} nam:{year_value}" if year_value else q
+        query = " ".join([q, *filters]).strip()
         try:
             result = reading.search(
                 request.app.state.archive,
@@ -288,6 +300,7 @@ def search(
             context["error"] = failure
             return "search.html", context
         base = {"q": q, "type": type, "agency": agency, "year": year_value, "sort": context["sort"]}
+        base.update({"from": start, "to": end, "issuer": issuer_words})
 
         def link(**changes: Any) -> str:
             values = {**base, **changes}
