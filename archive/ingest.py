@@ -20,6 +20,7 @@ from archive.roles import derive_role
 from archive.stages import Stage, StageRunner, run_direct
 from catalog import Catalog
 from classify import classify_document
+from classify.metadata import DEFAULT_FIELD_MIN_CONFIDENCE
 from classify.model import TypeModel
 from inbox.convention import is_ignored
 from ocr import (
@@ -48,6 +49,7 @@ from schemas import (
     SourceFile,
 )
 from schemas.failures import InternalError, SohoaFailure
+from schemas.pdfmeta import PdfDescription, describe_document
 from schemas.settings import Settings
 from schemas.version import __version__
 from storage import ObjectStore, StorageError, layout
@@ -75,13 +77,22 @@ def ocr_stage(
     return ocr_document(source, options, workdir)
 
 
-def classify_stage(result: OcrResult, model: TypeModel | None, threshold: float, label: str = "") -> Classification:
-    """Title rules, and the trained model when there is one."""
-    return classify_document(result, model, threshold)
+def classify_stage(
+    result: OcrResult,
+    model: TypeModel | None,
+    threshold: float,
+    label: str = "",
+    field_min_confidence: float = DEFAULT_FIELD_MIN_CONFIDENCE,
+) -> Classification:
+    """Title rules, and the trained model when there is one; doubtful header fields left empty for review."""
+    return classify_document(result, model, threshold, field_min_confidence)
 
 
-def archive_pdf_stage(document: OcrDocument, out_path: Path, label: str = "") -> Path:
-    archive_pdf.build(document.source, document.archive_pages, out_path)
+def archive_pdf_stage(
+    document: OcrDocument, out_path: Path, description: PdfDescription | None = None, label: str = ""
+) -> Path:
+    """The PDF/A archival copy, described by the classified document (never by its file's name)."""
+    archive_pdf.build(document.source, document.archive_pages, out_path, description=description)
     return out_path
 
 
@@ -293,7 +304,12 @@ class _Ingest:
             document.pages = len(ocr_done.result.pages)
             document.events.append(Event(type=EventType.ocr_done, agent=self.agent, detail=ocr_done.result.language))
             document.classification = run(
-                CLASSIFY, ocr_done.result, self.model, self.settings.classify_threshold, label
+                CLASSIFY,
+                ocr_done.result,
+                self.model,
+                self.settings.classify_threshold,
+                label,
+                field_min_confidence=self.settings.field_min_confidence,
             )
             document.events.append(
                 Event(
@@ -303,9 +319,11 @@ class _Ingest:
                 )
             )
             derive_role(document, self.settings.role_map, self.agent)  # its type's default role, if any
-            archive_path = run(ARCHIVAL_PDF, ocr_done, workdir / "archive.pdf", label)
+            # The ordinal first: the archival PDF names itself `<dossier>.<ordinal>` and is written once, final.
             document.ordinal = _Ordinals.reserve(self.catalog, document)
             label = _label(item, document.ordinal)
+            description = describe_document(document, ocr_done.result.language)
+            archive_path = run(ARCHIVAL_PDF, ocr_done, workdir / "archive.pdf", description, label)
             stored = run(
                 STORE,
                 self.store,

@@ -17,14 +17,26 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from classify.header import (
+    BODY_LINE,
+    QUOTED_LINE,
+    TEXT_ONLY,
+    HeaderFields,
+    header_fields_from_text,
+    parse_date_line,
+)
 from schemas import DocumentMetadata
 from schemas.text import fold
+
+# Below this confidence (0..1) a number, notation or date is left empty and the document flagged for review
+# (SOHOA_FIELD_MIN_CONFIDENCE).
+DEFAULT_FIELD_MIN_CONFIDENCE = 0.6
+HEADER_FIELDS = ("number", "notation", "issued_date")
 
 # Lines of the page's top that may hold the issuer, the number, the motto and the place and date.
 HEADER_LINES = 15
 
 _DIGIT_LIKE = "0-9OoIl|i!"
-_DIGIT_FIXES = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "i": "1", "!": "1"})
 
 # "so: 125/qd-ubnd" (folded). The number may carry OCR confusions; the notation starts with a letter.
 _NUMBER = re.compile(
@@ -36,7 +48,6 @@ _DAY_MONTH_YEAR = re.compile(
     rf"\bngay[\s.…_]*(?P<day>[{_DIGIT_LIKE}]{{1,2}})[\s.…_]*thang[\s.…_]*(?P<month>[{_DIGIT_LIKE}]{{1,2}})"
     rf"[\s.…_]*nam[\s.…_]*(?P<year>[{_DIGIT_LIKE}]{{4}})"
 )
-_PLACE_BEFORE = re.compile(r"[,;]\s*$")
 _REFERENCE_LINE = re.compile(r"^\s*(can cu|theo de nghi|xet de nghi)")
 
 _MOTTO_START = re.compile(r"c[o0]ng\s*h[o0]a\s*x|\bd[o0]c\s*l[a4]p\b")
@@ -61,10 +72,6 @@ CCCD_PROVINCES = frozenset(
 )
 
 
-def _fix_digits(raw: str) -> str:
-    return re.sub(r"\s+", "", raw).translate(_DIGIT_FIXES)
-
-
 def _squeeze(folded: str) -> str:
     return re.sub(r"[^a-z0-9]", "", folded)
 
@@ -79,42 +86,28 @@ def capitals_ratio(line: str) -> float:
 
 
 def number_and_notation(text: str) -> tuple[str | None, str | None]:
-    """("125", "QĐ-UBND") from "Số: 125/QĐ-UBND" in the page's top; (None, None) when there is none."""
-    top = "\n".join(_lines(text)[:HEADER_LINES])
-    found = _NUMBER.search(fold(top))
-    if not found:
-        return None, None
-    number = _fix_digits(found.group("number"))
-    notation = re.sub(r"\s+", "", top[found.start("notation") : found.end("notation")])
-    return number, notation.rstrip(".-") or None
-
-
-def _date_of(match: re.Match) -> date | None:
-    try:
-        return date(
-            int(_fix_digits(match.group("year"))),
-            int(_fix_digits(match.group("month"))),
-            int(_fix_digits(match.group("day"))),
-        )
-    except ValueError:
-        return None
+    """("125", "QĐ-UBND") from "Số: 125/QĐ-UBND" in the page's header (the lines before the title, never a "Căn
+    cứ ..." line); (None, "QĐ-SYT") when the blank of "Số: ....../QĐ-SYT" is not read; (None, None) when there is
+    none. Whatever the confidence (classify.header)."""
+    fields = header_fields_from_text(text, HEADER_LINES)
+    return fields.number, fields.notation
 
 
 def issued_date(text: str) -> date | None:
-    """The date of issue: "<Place>, ngày 05 tháng 8 năm 2009" (not a date cited in a "Căn cứ ..." line)."""
-    candidates: list[date] = []
+    """The date of issue: "<Place>, ngày 05 tháng 8 năm 2009", the first place-and-date line (the header's, or a
+    citizen's signature block); never a date cited in a "Căn cứ ..." line, a quoted line or a sentence."""
+    return _place_and_date(text)[0]
+
+
+def _place_and_date(text: str) -> tuple[date | None, float]:
     for line in _lines(text):
         folded = fold(line)
-        if _REFERENCE_LINE.match(folded):
+        if BODY_LINE.match(folded) or QUOTED_LINE.match(line):
             continue
-        for found in _DAY_MONTH_YEAR.finditer(folded):
-            when = _date_of(found)
-            if when is None:
-                continue
-            if _PLACE_BEFORE.search(folded[: found.start()]) or found.start() == 0:
-                return when  # the place-and-date line of the header (or of a citizen's signature block)
-            candidates.append(when)
-    return candidates[0] if candidates else None
+        dated = parse_date_line(line, lambda start, end: TEXT_ONLY)
+        if dated is not None and dated[0] is not None:
+            return dated
+    return None, 0.0
 
 
 def _left_column(line: str) -> tuple[str, bool]:
@@ -246,18 +239,40 @@ def citizen_ids(text: str, today: date | None = None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def extract_metadata(text: str) -> DocumentMetadata:
-    """Every field that can be read from the document's text; None (or []) where it cannot."""
-    number, notation = number_and_notation(text)
+def extract_metadata(text: str, header: HeaderFields | None = None) -> DocumentMetadata:
+    """Every field that can be read from the document's text; None (or []) where it cannot. Number, notation and
+    date come from the header only (`header`, when read from the page's word boxes; else from the text's lines
+    before the title), each with its confidence; no threshold is applied here (see `hold_doubtful_fields`)."""
+    header = header if header is not None else header_fields_from_text(text, HEADER_LINES)
+    confidence = dict(header.confidence)
+    when = header.issued_date
+    if "issued_date" not in confidence:
+        # No place-and-date line in the header: a citizen's form is dated in its signature block.
+        when, found = _place_and_date(text)
+        if when is not None:
+            confidence["issued_date"] = found
     dossiers = dossier_codes(text)
     procedures = procedure_codes(text)
     return DocumentMetadata(
-        number=number,
-        notation=notation,
-        issued_date=issued_date(text),
+        number=header.number,
+        notation=header.notation,
+        issued_date=when,
         issuer=issuer(text),
         subject=subject(text),
         dossier_code=dossiers[0] if dossiers else None,
         procedure_code=procedures[0] if procedures else None,
         citizen_ids=citizen_ids(text),
+        confidence=confidence,
     )
+
+
+def hold_doubtful_fields(metadata: DocumentMetadata, min_confidence: float = DEFAULT_FIELD_MIN_CONFIDENCE) -> bool:
+    """Empty every header field whose confidence is below `min_confidence` (its confidence stays recorded, so a
+    reviewer sees what was doubted); True when one was, or when a blank was there but not read: review needed."""
+    doubtful = False
+    for name in HEADER_FIELDS:
+        confidence = metadata.confidence.get(name)
+        if confidence is not None and confidence < min_confidence:
+            setattr(metadata, name, None)
+            doubtful = True
+    return doubtful

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime
 from enum import IntEnum, StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -27,6 +28,17 @@ class Word(BaseModel):
     line: int = 0
 
 
+class PageCode(BaseModel):
+    """A code printed on a page (a QR code or a 1-D barcode) and the text it holds, as read (`ocr.codes`).
+
+    The text of a one-stop-shop QR code holds the applicant's ID number: personal data, never logged."""
+
+    kind: Literal["qr", "barcode"]
+    format: str = ""  # the symbology as the reader names it, e.g. "QRCode", "Code128"
+    text: str
+    box: tuple[int, int, int, int]  # left, top, width, height on the upright page (the page shown)
+
+
 class Page(BaseModel):
     number: int = Field(ge=1)
     text: str = ""
@@ -38,6 +50,7 @@ class Page(BaseModel):
     height: int = 0
     dpi: int = 0
     words: list[Word] = Field(default_factory=list)
+    codes: list[PageCode] = Field(default_factory=list)  # QR codes and barcodes read on the page
 
 
 class OcrResult(BaseModel):
@@ -84,6 +97,9 @@ class DocumentMetadata(BaseModel):
     procedure_code: str | None = None
     # Personal data: kept in its own field, never logged.
     citizen_ids: list[str] = Field(default_factory=list)
+    # How sure the reading of each field was (field name -> 0..1), e.g. {"number": 0.31, "notation": 0.93}; a
+    # field below SOHOA_FIELD_MIN_CONFIDENCE is left empty with its confidence kept here, for the reviewer.
+    confidence: dict[str, float] = Field(default_factory=dict)
 
 
 class Classification(BaseModel):

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     classify_threshold: float = Field(
         0.5, ge=0, le=1, description="Below this combined confidence a document is 'khac' and needs review."
     )
+    field_min_confidence: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Below this confidence (0-1) a number, notation or issued date read from a page is left empty "
+        "and the document flagged for review; the confidence is kept with the document.",
+    )
     role_map: dict[DocType, DocumentRole] = Field(
         default_factory=lambda: dict(DEFAULT_ROLE_MAP),
         description="Default role of each document type in its dossier, as JSON "

@@ -126,6 +126,8 @@ def test_nothing_found_is_none():
         "dossier_code": None,
         "procedure_code": None,
         "citizen_ids": [],
+        # Issue 14: DocumentMetadata carries each field's confidence; nothing read, nothing recorded.
+        "confidence": {},
     }
 
 
