@@ -9,6 +9,12 @@ maps that copy back onto the original, so selecting a word highlights it where i
 
 Pages are built one at a time: one decoded image at most is in memory; what stays until the file is written is
 compressed (JPEG bytes, Flate data) or, for a PDF source, read from the source file when it is written.
+
+The Info dictionary and XMP describe the document (`schemas.pdfmeta.PdfDescription`, built by the archive from
+the classified document: type, number/notation, trích yếu, dossier code and ordinal, issuing body, date,
+language), never the uploaded file's name nor a citizen ID. The archive copy is written once and locked: a document
+relabelled later (`sohoa label`, the web review) keeps this file as it was, so its metadata describes the document
+as first classified; the catalog and meta.json hold the current fields.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from PIL import Image
 
 from ocr import pdfa
 from schemas import SourceFile
+from schemas.pdfmeta import PdfDescription
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +61,20 @@ class ArchivePage:
     text_pdf_path: Path | None  # Tesseract's text-only page; None for blank pages and kept text layers
 
 
-def build(source: SourceFile, pages: list[ArchivePage], out_path: Path, *, title: str | None = None) -> None:
-    """Write the PDF/A-2b archive of `source`, one page per entry of `pages`, in that order."""
+def build(
+    source: SourceFile,
+    pages: list[ArchivePage],
+    out_path: Path,
+    *,
+    description: PdfDescription | None = None,
+    title: str | None = None,
+) -> None:
+    """Write the PDF/A-2b archive of `source`, one page per entry of `pages`, in that order.
+
+    Its metadata is `description` (the document's type, number, trích yếu, dossier code...: `schemas.pdfmeta`),
+    or only `title` when given; never the source file's name, which may name a citizen."""
+    if description is None:
+        description = PdfDescription(title=title)
     if not pages:
         raise ValueError("an archive needs at least one page")
     with ExitStack() as stack:
@@ -84,7 +103,7 @@ def build(source: SourceFile, pages: list[ArchivePage], out_path: Path, *, title
             if page.text_pdf_path is not None:
                 text_pdfs.append(pikepdf.open(io.BytesIO(Path(page.text_pdf_path).read_bytes())))
                 _draw_text_layer(pdf, target, text_pdfs[-1], page, box, rotation, fonts)
-        pdfa.make_pdfa(pdf, title=title or Path(source.name).stem or source.name)
+        pdfa.make_pdfa(pdf, description)
         pdf.save(out_path, **pdfa.SAVE_OPTIONS)
 
 

@@ -22,6 +22,8 @@ from pikepdf import Dictionary, Name
 from pikepdf.models.metadata import DOCINFO_MAPPING, decode_pdf_date
 from PIL import ImageCms
 
+from schemas.pdfmeta import PdfDescription
+
 PDFA_PART = "2"
 PDFA_CONFORMANCE = "B"
 PDF_VERSION = "1.7"  # PDF/A-2 is built on PDF 1.7 and wants a "%PDF-1.n" header, n at most 7
@@ -78,14 +80,31 @@ def add_output_intent(pdf: pikepdf.Pdf) -> None:
     pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
 
 
-def write_metadata(pdf: pikepdf.Pdf, *, title: str, created: datetime | None = None) -> None:
-    """XMP with the PDF/A-2b identification, mirrored into the Info dictionary so that the two agree."""
+def write_metadata(
+    pdf: pikepdf.Pdf, description: PdfDescription | None = None, *, created: datetime | None = None
+) -> None:
+    """XMP with the PDF/A-2b identification and the document's description, mirrored into the Info dictionary
+    so that the two agree (dc:title -> /Title, dc:creator -> /Author, dc:description -> /Subject). The
+    description's fields are already free of citizen IDs (`schemas.pdfmeta`); an absent field is not written."""
+    description = description or PdfDescription()
     stamp = (created or datetime.now(UTC)).replace(microsecond=0).isoformat()
     pdf.trailer.Info = pdf.make_indirect(Dictionary())  # start clean: only keys that XMP mirrors
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=True) as meta:
         meta["pdfaid:part"] = PDFA_PART
         meta["pdfaid:conformance"] = PDFA_CONFORMANCE
-        meta["dc:title"] = title
+        if description.title:
+            meta["dc:title"] = description.title
+        if description.identifier:
+            meta["dc:identifier"] = description.identifier
+        if description.issued:
+            meta["dc:date"] = [description.issued.isoformat()]
+        meta["dc:language"] = {description.language}
+        if description.creator:
+            meta["dc:creator"] = [description.creator]
+        if description.subject:
+            meta["dc:description"] = description.subject
+        if description.keywords:
+            meta["dc:subject"] = set(description.keywords)
         meta["dc:format"] = "application/pdf"
         meta["pdf:Producer"] = PRODUCER
         meta["xmp:CreatorTool"] = PRODUCER
@@ -94,9 +113,9 @@ def write_metadata(pdf: pikepdf.Pdf, *, title: str, created: datetime | None = N
         meta["xmp:MetadataDate"] = stamp
 
 
-def make_pdfa(pdf: pikepdf.Pdf, *, title: str, created: datetime | None = None) -> None:
+def make_pdfa(pdf: pikepdf.Pdf, description: PdfDescription | None = None, *, created: datetime | None = None) -> None:
     add_output_intent(pdf)
-    write_metadata(pdf, title=title, created=created)
+    write_metadata(pdf, description, created=created)
 
 
 # --- what a copied PDF page keeps -----------------------------------------------------------------------------
