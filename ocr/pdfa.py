@@ -1,6 +1,8 @@
 """PDF/A-2b for the archival PDF: the XMP metadata and sRGB output intent it carries, and the checks we can run.
 
-`make_pdfa` turns a document built in memory into PDF/A-2b (metadata, output intent); `SAVE_OPTIONS` are the
+`make_pdfa` turns a document built in memory into PDF/A-2b (metadata, output intent); the metadata is the
+document's description (`schemas.pdfmeta.PdfDescription`: dc:title, dc:identifier, dc:date, dc:language, dc:creator,
+dc:subject and dc:description, mirrored into Info), never a file name; `SAVE_OPTIONS` are the
 `Pdf.save` settings that complete it (header 1.7; qpdf always writes a trailer /ID and never encrypts unless told).
 `keep_only_drawing` strips a source PDF's page to what draws it before it is copied into an archive.
 `check_pdfa` lists what breaks the PDF/A-2b rules an archive of ours could break; `scan_rules_notes` lists what
