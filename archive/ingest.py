@@ -12,17 +12,19 @@ import logging
 import tempfile
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from archive.context import Archive, opened
 from archive.roles import derive_role
 from archive.stages import Stage, StageRunner, run_direct
+from archive.upload import APPLICANT_ID, PROCEDURE_CODE
 from catalog import Catalog
 from classify import classify_document
 from classify.metadata import DEFAULT_FIELD_MIN_CONFIDENCE
 from classify.model import TypeModel
-from inbox.convention import is_ignored
+from inbox.convention import generated_dossier_id, is_ignored
 from ocr import (
     EXTENSIONS,
     OcrDocument,
@@ -38,6 +40,7 @@ from ocr import (
     tesseract_version,
 )
 from ocr import triage as triage_file
+from ocr.codes import payload_of_codes
 from schemas import (
     Classification,
     Document,
@@ -48,6 +51,7 @@ from schemas import (
     OcrResult,
     SourceFile,
 )
+from schemas.codes import AGENCY_FORMAT, NATIONAL_DOSSIER_CODE, check_agency_code, check_dossier_code
 from schemas.failures import InternalError, SohoaFailure
 from schemas.pdfmeta import PdfDescription, describe_document
 from schemas.settings import Settings
@@ -318,6 +322,10 @@ class _Ingest:
                     detail=f"{document.doc_type.value} {document.classification.confidence}",
                 )
             )
+            # The codes printed on the pages beat the OCR'd text; a loose scan is filed into its code's dossier.
+            item = self._apply_page_codes(item, source, document, ocr_done.result)
+            if item is not pending.item and (found := self._already_archived(item, source)) is not None:
+                return found
             derive_role(document, self.settings.role_map, self.agent)  # its type's default role, if any
             # The ordinal first: the archival PDF names itself `<dossier>.<ordinal>` and is written once, final.
             document.ordinal = _Ordinals.reserve(self.catalog, document)
@@ -347,6 +355,54 @@ class _Ingest:
             pending.workdir.cleanup()
         return _stored_report(item, source, stored.document, DocumentStatus.archived, stored.keys)
 
+    def _apply_page_codes(
+        self, item: IngestInput, source: SourceFile, document: Document, result: OcrResult
+    ) -> IngestInput:
+        """Fill the dossier code, procedure code and applicant ID from the codes printed on the pages (they beat
+        the OCR'd text), file a loose scan into the dossier its code names, and flag for review what disagrees
+        (the OCR'd text, two codes, the dossier the clerk gave, the agency). Returns the input as filed. The event
+        says which fields came from a code, never their values (the applicant ID is personal data)."""
+        found = page_code_fields(result)
+        if not found:
+            return item
+        metadata = document.classification.metadata
+        taken, differs = [], list(found.conflicts)
+        for name in ("dossier_code", "procedure_code"):
+            value = getattr(found, name)
+            if value is None:
+                continue
+            read = getattr(metadata, name)
+            if read is not None and read.upper() != value.upper():
+                differs.append(f"{name} (OCR)")
+            setattr(metadata, name, value)
+            taken.append(name)
+        if found.applicant_id is not None:
+            metadata.citizen_ids = list(dict.fromkeys([found.applicant_id, *metadata.citizen_ids]))
+            taken.append("citizen_ids")
+        filed = ""
+        code_dossier = found.dossier_code
+        # An inbox file whose path names no dossier comes with an id made from its bytes: no clerk chose it.
+        given = item.dossier if item.dossier and item.dossier != generated_dossier_id(source.sha256) else None
+        if code_dossier is not None and given is None:
+            code_agency = code_dossier[: len(AGENCY_FORMAT)]
+            if document.agency and document.agency.upper() != code_agency:
+                differs.append("agency (not filed into the code's dossier)")
+            else:
+                document.dossier, document.agency = code_dossier, document.agency or code_agency
+                document.id = layout.document_id(code_dossier, source.sha256)
+                document.ordinal = 1  # the first free ordinal of that dossier is reserved before storing
+                item = IngestInput(item.path, code_dossier)
+                filed = "; filed into the dossier its code names"
+        elif code_dossier is not None and given is not None and given.upper() != code_dossier:
+            differs.append("dossier (the dossier given is kept)")
+        if differs:
+            document.classification.needs_review = True
+        detail = f"page code: {', '.join(taken) or 'nothing usable'} taken from the code over the OCR'd text{filed}"
+        if differs:
+            detail += f"; differs: {', '.join(differs)}"
+        document.events.append(Event(type=EventType.classified, agent=self.agent, detail=detail))
+        return item
+
     def _drop_pages(self, pending: _Pending) -> None:
         if pending.ticket is not None and not pending.ticket.done():
             cancel_document(pending.ticket, self.options)
@@ -356,6 +412,59 @@ class _Ingest:
         if isinstance(prepared, _Pending):
             self._drop_pages(prepared)
             prepared.workdir.cleanup()
+
+
+@dataclass
+class PageCodeFields:
+    """The fields the codes printed on a document's pages give, each checked against the code rules."""
+
+    dossier_code: str | None = None
+    procedure_code: str | None = None
+    applicant_id: str | None = field(default=None, repr=False)  # personal data: never logged
+    conflicts: list[str] = field(default_factory=list)  # fields two codes give differently (the first is kept)
+
+    def __bool__(self) -> bool:
+        return any((self.dossier_code, self.procedure_code, self.applicant_id))
+
+
+def _checked_dossier_code(value: str) -> str | None:
+    """A national dossier code (TT 01/2018: agency, YYMMDD received, sequence) that passes the code checks."""
+    value = value.strip()
+    if not NATIONAL_DOSSIER_CODE.fullmatch(value):
+        return None
+    try:
+        code = check_dossier_code(value, "page code")
+        check_agency_code(code[: len(AGENCY_FORMAT)], "page code")
+        received = code[len(AGENCY_FORMAT) + 1 : len(AGENCY_FORMAT) + 7]
+        date(2000 + int(received[:2]), int(received[2:4]), int(received[4:]))
+    except (SohoaFailure, ValueError):
+        return None
+    return code
+
+
+def page_code_fields(result: OcrResult) -> PageCodeFields:
+    """The dossier code, procedure code and applicant ID the pages' codes hold (ocr.codes), pages in order; a
+    value is taken only if it passes the checks of its kind (schemas.codes, the procedure code and applicant ID
+    patterns of archive.upload)."""
+    found = PageCodeFields()
+    checks: dict[str, Callable[[str], str | None]] = {
+        "dossier_code": _checked_dossier_code,
+        "procedure_code": lambda value: value.upper() if PROCEDURE_CODE.fullmatch(value.strip().upper()) else None,
+        "applicant_id": lambda value: value.strip() if APPLICANT_ID.fullmatch(value.strip()) else None,
+    }
+    for page in result.pages:
+        for payload in payload_of_codes(page.codes):
+            for name, check in checks.items():
+                raw = getattr(payload, name)
+                value = check(raw.strip()) if raw else None
+                if value is None:
+                    continue
+                kept = getattr(found, name)
+                if kept is None:
+                    setattr(found, name, value)
+                elif kept != value and f"{name} (two codes)" not in found.conflicts:
+                    found.conflicts.append(f"{name} (two codes)")
+    return found
 
 
 class _Ordinals:

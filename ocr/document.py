@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ from typing import TypeVar
 
 from ocr import archive_pdf, tesseract
 from ocr.archive_pdf import ArchivePage
+from ocr.codes import read_codes
 from ocr.page_queue import OcrTicket, PageQueue
 from ocr.preprocess import prepare
 from ocr.rasterize import PagePlan, plan_pages, render_page
-from ocr.recognize import mean_confidence, recognise_page
+from ocr.recognize import mean_confidence, read_page
 from ocr.textlayer import existing_text
 from ocr.triage import triage
 from schemas import OcrResult, Page, SourceFile
@@ -73,7 +75,8 @@ MIN_WORDS_TO_JUDGE = 10
 
 
 def _read(prepared, dpi: int, options: OcrOptions):
-    return recognise_page(
+    """The page's best reading (ocr.recognize.read_page: read again evenly lit, or in English, only if needed)."""
+    return read_page(
         prepared.ocr_image, lang=options.lang, dpi=round(dpi * prepared.ocr_scale), timeout=options.timeout
     )
 
@@ -101,6 +104,7 @@ def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: P
     kept_text = existing_text(source, plan.number) if plan.may_have_text else None
     if kept_text is not None:
         page.text, page.confidence = kept_text, 100.0
+        page.codes = read_codes(raster.image)  # a printed one-stop-shop paper keeps its QR code as an image
         return page, archive_page
     # Orientation detection costs a Tesseract run of its own. A portrait page is read as it is first, and
     # only if it reads badly (an upside-down page reads as garbage) is its orientation detected and the page
@@ -110,12 +114,14 @@ def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: P
     page.blank = prepared.blank
     if prepared.blank:
         return page, archive_page
-    text, words, text_pdf = _read(prepared, raster.dpi, options)
-    if options.detect_orientation and not landscape and _reads_badly(words):
+    reading = _read(prepared, raster.dpi, options)
+    if options.detect_orientation and not landscape and _reads_badly(reading.words):
         rotation = tesseract.orientation(prepared.ocr_image, dpi=round(raster.dpi * prepared.ocr_scale))
         if rotation:
             prepared = prepare(raster.image, dpi=raster.dpi, rotation=rotation)
-            text, words, text_pdf = _read(prepared, raster.dpi, options)
+            reading = _read(prepared, raster.dpi, options)
+    # QR codes and barcodes (ocr.codes): on the scan, and on the straightened page if the scan gave none.
+    page.codes = read_codes(raster.image, prepared.ocr_image, rotation=prepared.rotation, to_shown=prepared.to_shown)
     del raster  # keep one decoded image per worker
     page.rotation, page.skew = prepared.rotation, prepared.skew
     archive_page.rotation, archive_page.skew, archive_page.ocr_scale = (
@@ -124,8 +130,9 @@ def ocr_page(source: SourceFile, plan: PagePlan, options: OcrOptions, workdir: P
         prepared.ocr_scale,
     )
     text_pdf_path = workdir / f"page-{page.number:05d}.text.pdf"
-    text_pdf_path.write_bytes(text_pdf)
-    page.text, page.words, page.confidence = text, words, mean_confidence(words)
+    text_pdf_path.write_bytes(reading.text_pdf)
+    page.text, page.words, page.confidence = reading.text, reading.words, mean_confidence(reading.words)
+    page.binarisation, page.language = reading.binarisation, reading.language
     archive_page.text_pdf_path = text_pdf_path
     return page, archive_page
 
@@ -166,8 +173,18 @@ def finish_document(ticket: OcrTicket, timeout: float | None = None) -> OcrDocum
     return _as_document(ticket.source, ticket.options, ticket.wait(timeout))
 
 
+def document_language(pages: list[Page], default: str) -> str:
+    """The language most of the document's text is in (by letters read); `default` when nothing was read."""
+    letters: Counter[str] = Counter()
+    for page in pages:
+        if page.language and page.text:
+            letters[page.language] += sum(c.isalpha() for c in page.text)
+    return letters.most_common(1)[0][0] if letters else default
+
+
 def _as_document(source: SourceFile, options: OcrOptions, pages: list[tuple[Page, ArchivePage]]) -> OcrDocument:
-    result = OcrResult(language=options.lang, engine=tesseract.version(), pages=[page for page, _ in pages])
+    read = [page for page, _ in pages]
+    result = OcrResult(language=document_language(read, options.lang), engine=tesseract.version(), pages=read)
     return OcrDocument(source=source, result=result, archive_pages=[archive_page for _, archive_page in pages])
 
 
