@@ -35,7 +35,7 @@ QUOTED_LINE = re.compile(r"^\s*[\"“”'‘’«»„]\s*[^\W\d_]")  # a quotat
 
 # "Số: 12/QĐ-SYT", "Số: ....../QĐ-SYT" (blank never read), "Số: 01/2023/TT-BTC". Folded text, at a segment start.
 _NUMBER_LINE = re.compile(
-    r"^\W{0,2}s[o0]\s*[:.;,]?\s*(?P<number>[^/]{0,16}?)\s*/\s*"
+    r"^\W{0,2}s[o0]\s*[:.;,]?\s*(?P<number>.{0,16}?)\s*/\s*"
     r"(?P<notation>(?:[0-9]{4}\s*/\s*)?[a-z][a-z0-9]*(?:\s*-\s*[a-z0-9]+|\.[a-z0-9]+)*)"
 )
 _NUMBER_ONLY = re.compile(rf"^(?P<digits>[0-9][{DIGIT_LIKE}]{{0,5}}|[{DIGIT_LIKE}]{{1,5}}[0-9])$")
