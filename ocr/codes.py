@@ -8,9 +8,9 @@ Reading (`read_codes`): QR codes and 1-D barcodes (Code 128, Code 39, Code 93, C
 zxing-cpp (a pip wheel). The OpenCV in use (5.0) reads QR codes (`QRCodeDetectorAruco`; the classic detector
 missed the 150 dpi test page) but its barcode reader knows only EAN/UPC, not the receipts' Code 128; measured on
 36 small QR codes (150 dpi, 2-4 px modules, turned 0 or ±3°, blurred or not, JPEG quality 95 or 40) zxing-cpp read
-35 and OpenCV 21, in about a tenth of the time (5-15 ms against 50-100 ms per A4 page). OpenCV's QR reader is
+35 and OpenCV 21, in about a tenth of the time (QR alone 5-15 ms against 50-100 ms per A4 page). OpenCV's QR reader is
 kept for a machine without the wheel. The page as scanned is read first; the straightened page
-(`ocr.preprocess`) only when the scan gave nothing and the page was turned or straightened. Each code's box is
+(`ocr.preprocess`) only when the scan showed a code it could not read. Each code's box is
 on the upright page (the page shown, as the archival PDF shows it).
 
 Payloads (`parse_payload`). No published layout of the TT 01/2023 QR content was found, so these are accepted:
@@ -86,12 +86,18 @@ _ZXING_FORMATS = (
 _qr_detector = None
 
 
-def _zxing_codes(gray: np.ndarray) -> list[tuple[str, str, str, tuple[float, float, float, float]]]:
+_Read = list[tuple[str, str, str, tuple[float, float, float, float]]]  # kind, symbology, text, box
+
+
+def _zxing_codes(gray: np.ndarray) -> tuple[_Read, bool]:
     """QR codes and 1-D barcodes in one pass (measured: about ten times faster than OpenCV's QR detector on an A4
-    page, and it read more of the small, blurred, turned QR codes of 150 dpi JPEG scans)."""
-    read = []
-    for result in zxingcpp.read_barcodes(gray, formats=tuple(_ZXING_FORMATS), try_invert=False):
+    page, and it read more of the small, blurred, turned QR codes of 150 dpi JPEG scans), and whether anything
+    like a code was seen that could not be read (the cheap test that decides a second try)."""
+    read: _Read = []
+    seen = False
+    for result in zxingcpp.read_barcodes(gray, formats=tuple(_ZXING_FORMATS), try_invert=False, return_errors=True):
         if not result.valid or not result.text:
+            seen = True
             continue
         kind, symbology = _ZXING_FORMATS.get(result.format, ("barcode", str(result.format)))
         position = result.position
@@ -100,10 +106,10 @@ def _zxing_codes(gray: np.ndarray) -> list[tuple[str, str, str, tuple[float, flo
             for point in (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
         ]
         read.append((kind, symbology, result.text, _box(corners)))
-    return read
+    return read, seen
 
 
-def _opencv_qr_codes(gray: np.ndarray) -> list[tuple[str, str, str, tuple[float, float, float, float]]]:
+def _opencv_qr_codes(gray: np.ndarray) -> tuple[_Read, bool]:
     """QR codes with OpenCV alone: where the zxing-cpp wheel is missing."""
     global _qr_detector
     if _qr_detector is None:  # one per process (the page workers read many pages)
@@ -111,21 +117,22 @@ def _opencv_qr_codes(gray: np.ndarray) -> list[tuple[str, str, str, tuple[float,
     try:
         found, texts, points, _ = _qr_detector.detectAndDecodeMulti(gray)
     except cv2.error:
-        return []
+        return [], True
     if not found or points is None:
-        return []
-    return [("qr", "QRCode", text, _box(corners)) for text, corners in zip(texts, points) if text]
+        return [], True
+    return [("qr", "QRCode", text, _box(corners)) for text, corners in zip(texts, points) if text], True
 
 
-def _codes_on(gray: np.ndarray, to_page: geometry.Affine) -> list[PageCode]:
+def _codes_on(gray: np.ndarray, to_page: geometry.Affine) -> tuple[list[PageCode], bool]:
+    read, seen = _zxing_codes(gray) if zxingcpp else _opencv_qr_codes(gray)
     codes = []
-    for kind, symbology, text, box in _zxing_codes(gray) if zxingcpp else _opencv_qr_codes(gray):
+    for kind, symbology, text, box in read:
         left, top, width, height = geometry.map_box(to_page, box)
         codes.append(
             PageCode(kind=kind, format=symbology, text=text, box=(round(left), round(top), round(width), round(height)))
         )
     # QR codes first (they say most), then top to bottom.
-    return sorted(codes, key=lambda code: (code.kind != "qr", code.box[1], code.box[0]))
+    return sorted(codes, key=lambda code: (code.kind != "qr", code.box[1], code.box[0])), seen
 
 
 def turn_map(width: int, height: int, rotation: int) -> geometry.Affine:
@@ -147,10 +154,11 @@ def read_codes(
 ) -> list[PageCode]:
     """The QR codes and barcodes on a page, boxes on the upright page. `scan` is the page as scanned (turned
     clockwise by `rotation` to be upright); `prepared` its straightened copy (`PreparedPage.ocr_image`, mapped
-    to the upright page by `to_shown`), tried when the scan gives nothing."""
-    codes = _codes_on(_gray(scan), turn_map(scan.width, scan.height, rotation))
-    if not codes and prepared is not None and prepared is not scan:
-        codes = _codes_on(_gray(prepared), to_shown)
+    to the upright page by `to_shown`), tried only when the scan showed a code it could not read: a page with no
+    code at all (most pages) costs one pass."""
+    codes, seen = _codes_on(_gray(scan), turn_map(scan.width, scan.height, rotation))
+    if not codes and seen and prepared is not None and prepared is not scan:
+        codes, _ = _codes_on(_gray(prepared), to_shown)
     return codes
 
 
