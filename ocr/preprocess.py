@@ -201,3 +201,77 @@ def prepare(
         noise=noise,
         to_shown=geometry.invert(page_to_ocr),
     )
+
+
+# ---------------------------------------------------------------- uneven light (issue 14)
+# Tesseract binarises a page with one threshold (Otsu): where a shadow, a vignette or a fold darkens the paper
+# below it, whole blocks of text turn black and are lost. The paper's own grey is estimated on a small copy (a
+# morphological closing wipes the text out, leaving the paper), and the page divided by it reads as if evenly lit.
+LIGHT_DPI = 50  # the paper is estimated on a copy at this resolution (a few milliseconds a page)
+LIGHT_KERNEL_INCHES = 0.3  # wider than a printed letter, narrower than a shadow's edge
+INK_DPI = 100  # where the text-like area is measured
+INK_SHARE_OF_PAPER = 0.65  # a pixel darker than this share of its local paper grey is ink
+
+
+@dataclass
+class Lighting:
+    """The paper's grey over the page, estimated at LIGHT_DPI, and the page's ink at INK_DPI, evenly lit."""
+
+    paper: np.ndarray  # uint8, at LIGHT_DPI
+    ink: np.ndarray  # bool, at INK_DPI
+    ink_scale: float  # INK_DPI pixels per pixel of the analysed image
+
+    @property
+    def unevenness(self) -> float:
+        """How much the paper's grey varies: (bright − dark) / bright, over the 2nd and 98th percentiles."""
+        dark, bright = np.percentile(self.paper, (2, 98))
+        return round(float((bright - dark) / max(bright, 1.0)), 3)
+
+
+def _odd(value: float) -> int:
+    return max(3, int(round(value)) | 1)
+
+
+def paper_field(gray: np.ndarray, dpi: int) -> np.ndarray:
+    """The paper's grey at LIGHT_DPI: closing (the max over a window wider than the letters) then a median."""
+    scale = min(1.0, LIGHT_DPI / max(dpi, 1))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    size = _odd(LIGHT_KERNEL_INCHES * dpi * scale)
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    return cv2.medianBlur(closed, 5)
+
+
+def _divide(gray: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    field = cv2.resize(paper, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(gray, np.maximum(field, 1), scale=255)
+
+
+def lighting(gray: np.ndarray, dpi: int) -> Lighting:
+    paper = paper_field(gray, dpi)
+    scale = min(1.0, INK_DPI / max(dpi, 1))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ink = _divide(small, paper) < 255 * INK_SHARE_OF_PAPER
+    return Lighting(paper=paper, ink=ink, ink_scale=scale)
+
+
+def evenly_lit(image: Image.Image, dpi: int, paper: np.ndarray | None = None) -> Image.Image:
+    """The page divided by its paper's grey: white paper everywhere, ink as dark as it was against its paper.
+
+    A colour page is taken by its red channel: a red stamp over the text all but disappears, black print stays."""
+    array = np.asarray(image)
+    gray = array[..., 0] if array.ndim == 3 else array
+    if paper is None:
+        paper = paper_field(gray, dpi)
+    return Image.fromarray(_divide(np.ascontiguousarray(gray), paper))
+
+
+def word_coverage(light: Lighting, boxes) -> float:
+    """Share of the page's ink that lies inside the word boxes read (1.0 when there is no ink)."""
+    total = int(light.ink.sum())
+    if total == 0:
+        return 1.0
+    covered = np.zeros_like(light.ink)
+    s = light.ink_scale
+    for left, top, width, height in boxes:
+        covered[int(top * s) : int((top + height) * s) + 1, int(left * s) : int((left + width) * s) + 1] = True
+    return round(float((light.ink & covered).sum()) / total, 3)

@@ -107,9 +107,17 @@ def glyphless_font() -> bytes:
         raise OcrCrashed("pdf.ttf is missing from the Tesseract data folder") from error
 
 
-def recognise(image: Image.Image, *, lang: str, dpi: int, timeout: float, psm: int = 3) -> TesseractOutput:
+# Tesseract's binarisation (`thresholding_method`): 0 Otsu over the whole page (its default), 2 Sauvola (local).
+THRESHOLDING = {"otsu": 0, "sauvola": 2}
+
+
+def recognise(
+    image: Image.Image, *, lang: str, dpi: int, timeout: float, psm: int = 3, thresholding: str = "otsu"
+) -> TesseractOutput:
     """Text and word boxes (TSV) of one page image, in a single Tesseract run. (The text layer is drawn from
-    the word boxes by `ocr.text_page`: Tesseract's own PDF renderer costs about 7% more time per page.)"""
+    the word boxes by `ocr.text_page`: Tesseract's own PDF renderer costs about 7% more time per page.)
+    `thresholding`: Tesseract's own binarisation, "otsu" (its default, not passed) or "sauvola"."""
+    extra = [] if thresholding == "otsu" else ["-c", f"thresholding_method={THRESHOLDING[thresholding]}"]
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as workdir:
         image_path = Path(workdir) / "page.pnm"  # uncompressed: quick to write and read
         image.save(image_path)
@@ -124,6 +132,7 @@ def recognise(image: Image.Image, *, lang: str, dpi: int, timeout: float, psm: i
                 str(psm),
                 "--dpi",
                 str(dpi),
+                *extra,
                 "-c",
                 "tessedit_create_tsv=1",
                 "txt",

@@ -50,12 +50,16 @@ class Page(BaseModel):
     height: int = 0
     dpi: int = 0
     words: list[Word] = Field(default_factory=list)
+    # How the kept reading was binarised: "otsu" (Tesseract's own threshold, the page as prepared) or
+    # "even_light" (read again divided by its paper's grey, ocr.recognize's quality gate).
+    binarisation: str = "otsu"
+    language: str = ""  # Tesseract code of the page's language ("vie", "eng"); "" when not read (born-digital)
     codes: list[PageCode] = Field(default_factory=list)  # QR codes and barcodes read on the page
 
 
 class OcrResult(BaseModel):
     pages: list[Page] = Field(default_factory=list)
-    language: str = "vie"
+    language: str = "vie"  # the language of most of its text (pages' `language`), a Tesseract code
     engine: str = ""  # e.g. "tesseract 5.3.0"
 
     @property
