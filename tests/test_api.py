@@ -114,6 +114,9 @@ ROUTES = {
     ("GET", "/api/documents/{doc_id}/archive.pdf"): {"anonymous": 401, "arch99": 404, "arch33": 200},
     ("GET", "/api/documents/{doc_id}/pages/{number}.png"): {"anonymous": 401, "arch99": 404, "arch33": 200},
     ("POST", "/api/documents/{doc_id}/label"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 200},
+    ("PUT", "/api/documents/{doc_id}/role"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 200},
+    ("POST", "/api/dossiers"): {"anonymous": 401, "arch99": 403, "clerk33": 200, "arch33": 200},
+    ("GET", "/api/indicators"): {"anonymous": 401, "arch99": 200, "clerk33": 200, "admin": 200},
     ("GET", "/api/review"): {"anonymous": 401, "arch99": 200, "clerk33": 200, "arch33": 200},
     ("GET", "/api/dossiers/{code}"): {"anonymous": 401, "arch99": 404, "clerk33": 200, "arch33": 200},
     ("PATCH", "/api/dossiers/{code}"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 200},
@@ -147,6 +150,11 @@ def _call(client: httpx.Client, method: str, path: str, ids) -> httpx.Response:
         return client.post(url, files=files, data={"agency": H33})
     if method == "PATCH":
         return client.patch(url, json={"title": "Hồ sơ giao đất"})
+    if path.endswith("/role"):
+        return client.put(url, json={"role": "result"})
+    if path == "/api/dossiers":  # H33's dossier registered: another agency's caller is refused
+        entry = {"code": SAMPLE_DOSSIER, "procedure_code": "1.000001", "channel": 1, "received_date": "2023-06-07"}
+        return client.post(url, json=entry)
     return client.request(method, url)
 
 
