@@ -92,7 +92,12 @@ def describe_document(
     changed = [name for name, value in changes.items() if getattr(current, name) != value]
     if not changed:
         return document, []
-    metadata = current.model_copy(update={name: changes[name] for name in changed})
+    # A value a person typed is as sure as the archive gets; a field a person emptied is no longer "in doubt".
+    confidence = {**current.confidence, **{name: 1.0 for name in changed if changes[name] is not None}}
+    for name in changed:
+        if changes[name] is None:
+            confidence.pop(name, None)
+    metadata = current.model_copy(update={**{name: changes[name] for name in changed}, "confidence": confidence})
     document.classification = document.classification.model_copy(update={"metadata": metadata})
     document.events.append(
         Event(type=EventType.described, agent=who, at=datetime.now(UTC), detail="fields: " + ", ".join(changed))

@@ -52,6 +52,11 @@ _DAY_MONTH = re.compile(rf"^[{DIGIT_LIKE}]{{1,2}}$")
 FIXED_DIGITS = 0.8  # O read as 0, l as 1 ...
 CUT_FROM_BLANK = 0.95  # dots of the blank around the handwritten value
 LOOSE_NOTATION = 0.75  # a notation without the hyphen of "QĐ-UBND" (one word: "UBND", "SNV")
+# A number and notation read as ONE word in the strict printed form "125/QĐ-UBND": Tesseract gives any word holding
+# Đ or a slash a low confidence (0.5-0.6 on clean 200 dpi prints), so the word's agreement with the grammar is the
+# better evidence. A number written by hand into a blank is read apart from the printed "/QĐ-..." after it.
+PRINTED_TOGETHER = 0.8
+_PRINTED_REFERENCE = re.compile(r"^[0-9]{1,5}/[A-ZĐ][A-ZĐ0-9]*(-[A-ZĐ0-9]+){0,3}$")
 TEXT_ONLY = 0.9  # no word confidences known (plain text): a clean match still says less than a read word
 AFTER_TITLE = 2  # lines under the title where a number may still be printed ("HỢP ĐỒNG LAO ĐỘNG" / "Số: 65/...")
 
@@ -76,6 +81,10 @@ class _Segment:
     top: int
     right: int
     bottom: int
+
+    def one_word(self, start: int, end: int) -> bool:
+        """Whether characters start..end all lie in one word."""
+        return sum(1 for s, e in self.spans if s < end and e > start) == 1
 
     def confidence(self, start: int, end: int) -> float:
         """The lowest OCR confidence (0..1) of the words holding characters start..end."""
@@ -157,9 +166,9 @@ def _part_value(raw: str, pattern: re.Pattern) -> tuple[str | None, float]:
     return fixed, strictness * (1.0 if fixed == core else FIXED_DIGITS)
 
 
-def parse_number_line(text: str, word_confidence) -> HeaderFields | None:
+def parse_number_line(text: str, word_confidence, one_word=None) -> HeaderFields | None:
     """Number and notation of a "Số: ..." line (None if the line is not one). `word_confidence(start, end)` gives
-    the OCR confidence of the characters start..end of `text`."""
+    the OCR confidence of the characters start..end of `text`; `one_word(start, end)` whether they are one word."""
     folded = fold(text)
     found = _NUMBER_LINE.match(folded)
     if not found:
@@ -177,6 +186,11 @@ def parse_number_line(text: str, word_confidence) -> HeaderFields | None:
         fields.confidence["number"] = 0.0
     else:
         fields.confidence["number"] = round(word_confidence(*number_span) * strictness, 3)
+    if number is not None and notation and one_word is not None and strictness == 1.0:
+        start, end = number_span[0], found.end("notation")
+        if one_word(start, end) and _PRINTED_REFERENCE.match(re.sub(r"\s+", "", text[start:end])):
+            for name in ("number", "notation"):
+                fields.confidence[name] = max(fields.confidence[name], PRINTED_TOGETHER)
     return fields
 
 
@@ -250,7 +264,7 @@ def header_fields_from_page(page: Page) -> HeaderFields | None:
             continue
         centre = (segment.left + segment.right) / 2
         if not number_seen and (centre < page.width * 0.55 or after_title >= 0):
-            found = parse_number_line(segment.text, segment.confidence)
+            found = parse_number_line(segment.text, segment.confidence, segment.one_word)
             if found is not None:
                 number_seen = True
                 fields.number, fields.notation = found.number, found.notation

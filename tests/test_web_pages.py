@@ -365,6 +365,7 @@ def test_the_review_form_fills_the_fields_extraction_left_empty_and_search_finds
     fields = stored.classification.metadata
     assert (fields.number, fields.notation, fields.issued_date) == ("15", "ĐĐ-UBND", date(2023, 6, 7))
     assert (fields.issuer, fields.subject) == ("UBND xã Tân Lập", "Đơn xin giao đất")
+    assert fields.confidence["number"] == fields.confidence["issued_date"] == 1.0  # typed by a person
     assert stored.classification.confirmed_by == "arch33"
     described = [event for event in stored.events if event.type.value == "described"]
     assert described and "Đơn xin" not in described[-1].detail  # the event names fields, never their values
