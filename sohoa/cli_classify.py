@@ -58,7 +58,9 @@ def classify(
         )
     except SohoaFailure as failure:
         fail(failure, as_json)
-    classification = classify_document(result, _current_model(settings), settings.classify_threshold)
+    classification = classify_document(
+        result, _current_model(settings), settings.classify_threshold, settings.field_min_confidence
+    )
     if as_json:
         emit(classification_json(classification))
         return

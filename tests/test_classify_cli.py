@@ -20,6 +20,7 @@ METADATA_FIELDS = {
     "dossier_code",
     "procedure_code",
     "citizen_ids",
+    "confidence",  # each field's confidence (issue 14): what review sees of a doubted field
 }
 
 
@@ -39,6 +40,7 @@ def test_classify_prints_type_and_metadata(sample_dossier, sohoa_home):
     assert metadata["issuer"] == "ỦY BAN NHÂN DÂN TỈNH HẬU GIANG"
     assert metadata["subject"].startswith("cho phép chuyển mục đích sử dụng đất")
     assert metadata["citizen_ids"] == []
+    assert min(metadata["confidence"][name] for name in ("number", "notation", "issued_date")) >= 0.6
 
 
 def test_ingest_keeps_the_metadata_and_label_corrects_the_type(sample_dossier, sohoa_home):
