@@ -45,6 +45,7 @@ INDICATORS = (
 )
 FULL_RATE = Fraction(4, 5)  # 80 %
 ALL = "all"  # the key of the whole selection, beside the periods
+REUSE_BY_CODES = 5000  # up to this many candidate dossiers, reuse is looked up by their codes
 LEVEL_NAMES = {"total": "Tổng", "agency": "Cơ quan", "procedure": "Thủ tục"}
 
 
@@ -133,8 +134,10 @@ def indicators(
     scope = _scope(archive, principal, agency)
     engine = archive.catalog.engine
     dossiers = facts_of.dossier_facts(engine, scope, procedure=procedure)
-    reuse = facts_of.reused_documents(engine, [item.code for item in dossiers if item.applicant and item.has_component])
-    reusing = {found.dossier for found in reuse.values()}
+    # Only dossiers that may reuse (an applicant, a component); over all at once when they are many.
+    candidates = [item.code for item in dossiers if item.applicant and item.has_component]
+    wanted = candidates if len(candidates) <= REUSE_BY_CODES else None
+    reusing = {found.dossier for found in facts_of.reused_documents(engine, wanted).values()}
     counts: dict[tuple[str, str, str], _Counts] = defaultdict(_Counts)
     periods: set[str] = set()
     counted = 0

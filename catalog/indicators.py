@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, literal_column, select, union_all
+from sqlalchemy import Engine, func, select, text
 
 from catalog.tables import documents, dossiers
 from schemas.codes import NATIONAL_DOSSIER_CODE
@@ -180,81 +180,74 @@ class Reuse:
     by: str  # "sha256" (the same bytes) or "number_notation" (an earlier result's number and notation)
 
 
+# Every component document of a dossier with an applicant ID, paired with each archived document of ANOTHER dossier of
+# the same applicant that has its bytes, or (a result) its number and notation. CROSS JOIN fixes SQLite's join
+# order: the dossiers (small), their documents (by dossier), the matches (by the sha256 / number index), their
+# dossiers (by code): work in proportion to the matches, never dossiers × dossiers.
+_PAIRS = """
+SELECT mine.id AS doc_id, mine.dossier AS dossier, other.dossier AS from_dossier, other.agency AS from_agency,
+       {how} AS how
+FROM dossiers AS own
+CROSS JOIN documents AS mine ON mine.dossier = own.code
+CROSS JOIN documents AS other ON {match}
+CROSS JOIN dossiers AS theirs ON theirs.code = other.dossier
+WHERE json_extract(own.dossier, '$.applicant_id') IS NOT NULL {only}
+  AND mine.status = :archived AND mine.role = :component AND other.status = :archived
+  AND theirs.code != own.code
+  AND json_extract(theirs.dossier, '$.applicant_id') = json_extract(own.dossier, '$.applicant_id')
+"""
+_BY_BYTES = "other.sha256 = mine.sha256"
+_BY_NUMBER = "other.number = mine.number AND other.notation = mine.notation AND other.role = :result"
+_CHUNK = 500  # codes per IN (...): SQLite caps the parameters of one statement
+
+
+def _chunks(codes: Collection[str] | None) -> list[list[str] | None]:
+    if codes is None:
+        return [None]
+    wanted = sorted(set(codes))
+    return [wanted[start : start + _CHUNK] for start in range(0, len(wanted), _CHUNK)]
+
+
 def _pairs(engine: Engine, dossier_codes: Collection[str] | None) -> list[Any]:
-    """(doc id, its dossier, the earlier document's dossier and agency, how) for every component document of a
-    dossier with an applicant ID (of `dossier_codes`, if given) whose bytes, or number and notation as an archived
-    result, are in another dossier of the same applicant. Either side's order is decided by the caller."""
-    own_dossier = dossiers.alias("own_dossier")
-    other_dossier = dossiers.alias("other_dossier")
-    mine = documents.alias("mine")
-    other = documents.alias("other")
-    own_applicant = func.json_extract(own_dossier.c.dossier, "$.applicant_id")
-    other_applicant = func.json_extract(other_dossier.c.dossier, "$.applicant_id")
-
-    def pairs_by(match, how: str):
-        statement = (
-            select(
-                mine.c.id.label("doc_id"),
-                mine.c.dossier.label("dossier"),
-                other.c.dossier.label("from_dossier"),
-                other.c.agency.label("from_agency"),
-                literal_column(f"'{how}'").label("how"),
-            )
-            .select_from(mine)
-            .join(own_dossier, own_dossier.c.code == mine.c.dossier)
-            .join(other, match)
-            .join(
-                other_dossier,
-                and_(
-                    other_dossier.c.code == other.c.dossier,
-                    other_dossier.c.code != own_dossier.c.code,
-                    other_applicant == own_applicant,
-                ),
-            )
-            .where(
-                mine.c.status == _ARCHIVED,
-                mine.c.role == _COMPONENT,
-                other.c.status == _ARCHIVED,
-                own_applicant.is_not(None),
-            )
-        )
-        if dossier_codes is not None:
-            statement = statement.where(mine.c.dossier.in_(sorted(dossier_codes)))
-        return statement
-
-    by_bytes = pairs_by(other.c.sha256 == mine.c.sha256, "sha256")
-    by_number = pairs_by(
-        and_(
-            other.c.role == _RESULT,
-            other.c.number == mine.c.number,
-            other.c.notation == mine.c.notation,
-        ),
-        "number_notation",
-    )
+    """(doc id, its dossier, the other document's dossier and agency, how) for each component document (of
+    `dossier_codes`, if given) whose bytes, or number and notation as an archived result, are in another dossier of
+    the same applicant. Which of the two is earlier is decided by the caller."""
+    found: list[Any] = []
     with engine.connect() as connection:
-        return list(connection.execute(union_all(by_bytes, by_number)))
+        for chunk in _chunks(dossier_codes):
+            if chunk == []:
+                continue
+            names = {f"code{position}": code for position, code in enumerate(chunk or [])}
+            only = f"AND own.code IN ({', '.join(':' + name for name in names)})" if chunk is not None else ""
+            for how, match in (("sha256", _BY_BYTES), ("number_notation", _BY_NUMBER)):
+                statement = text(_PAIRS.format(how=f"'{how}'", match=match, only=only))
+                parameters = {"archived": _ARCHIVED, "component": _COMPONENT, "result": _RESULT, **names}
+                found += list(connection.execute(statement, parameters))
+    return found
 
 
 def _order_keys(engine: Engine, codes: Iterable[str]) -> dict[str, tuple]:
     """Each dossier's place in time: (received date, else first arrival's day; first arrival; code)."""
     wanted = sorted(set(codes))
-    if not wanted:
-        return {}
+    arrivals: dict[str, Any] = {}
+    received: dict[str, Any] = {}
+    # A few dossiers by their codes; many by one pass over all (cheaper than thousands of lookups).
+    chunks: list[list[str] | None] = [None] if len(wanted) > 20 * _CHUNK else list(_chunks(wanted))
     with engine.connect() as connection:
-        arrivals: dict[str, Any] = {
-            row[0]: row[1]
-            for row in connection.execute(
-                select(documents.c.dossier, func.min(documents.c.received_at))
-                .where(documents.c.dossier.in_(wanted), documents.c.status == _ARCHIVED)
-                .group_by(documents.c.dossier)
+        for chunk in chunks:
+            if chunk == []:
+                continue
+            earliest = select(documents.c.dossier, func.min(documents.c.received_at)).where(
+                documents.c.status == _ARCHIVED, documents.c.dossier.is_not(None)
             )
-        }
-        received: dict[str, Any] = {
-            row[0]: row[1]
-            for row in connection.execute(
-                select(dossiers.c.code, _field("received_date")).where(dossiers.c.code.in_(wanted))
-            )
-        }
+            entries = select(dossiers.c.code, _field("received_date"))
+            if chunk is not None:
+                earliest = earliest.where(documents.c.dossier.in_(chunk))
+                entries = entries.where(dossiers.c.code.in_(chunk))
+            for row in connection.execute(earliest.group_by(documents.c.dossier)):
+                arrivals[row[0]] = row[1]
+            for row in connection.execute(entries):
+                received[row[0]] = row[1]
     keys = {}
     for code in wanted:
         first = _moment(arrivals.get(code))
@@ -270,12 +263,19 @@ def reused_documents(engine: Engine, dossier_codes: Collection[str] | None = Non
     The earlier dossier may be another agency's (the citizen's data is reused wherever it was digitised)."""
     pairs = _pairs(engine, dossier_codes)
     keys = _order_keys(engine, {row.dossier for row in pairs} | {row.from_dossier for row in pairs})
-    found: dict[str, Reuse] = {}
-    for row in sorted(pairs, key=lambda item: (keys[item.from_dossier], item.how != "sha256")):
-        if keys[row.from_dossier] >= keys[row.dossier] or row.doc_id in found:
+    best: dict[str, tuple[tuple, bool, Any]] = {}  # doc id -> the earliest earlier dossier (bytes first on a tie)
+    for row in pairs:
+        earlier = keys[row.from_dossier]
+        if earlier >= keys[row.dossier]:
             continue
-        found[row.doc_id] = Reuse(row.doc_id, row.dossier, row.from_dossier, row.from_agency, row.how)
-    return found
+        rank = (earlier, row.how != "sha256")
+        held = best.get(row.doc_id)
+        if held is None or rank < held[:2]:
+            best[row.doc_id] = (*rank, row)
+    return {
+        doc_id: Reuse(row.doc_id, row.dossier, row.from_dossier, row.from_agency, row.how)
+        for doc_id, (_, _, row) in best.items()
+    }
 
 
 def set_document_role(engine: Engine, document: Document) -> None:

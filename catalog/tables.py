@@ -45,8 +45,15 @@ documents = Table(
     Index("ix_documents_by_date", "issued_date", "received_at", "id"),  # sort by date
     Index("ix_documents_number", "number"),
     Index("ix_documents_notation", "notation"),
-    # Covers what the indicators read per document of a dossier (no table row, hence no model JSON, read).
-    Index("ix_documents_roles", "dossier", "status", "agency", "role", "received_at"),
+    # Covers what the indicators read per document of a dossier, and what reuse matches on (no table row, hence no
+    # model JSON, read).
+    Index(
+        "ix_documents_roles", "dossier", "status", "agency", "role", "received_at", "sha256", "number", "notation", "id"
+    ),
+    # An earlier result by its number and notation (reuse; notations alone are shared by thousands: "qd-ubnd"),
+    # covering what is read of it.
+    Index("ix_documents_number_notation", "number", "notation", "role", "status", "dossier", "agency"),
+    Index("ix_documents_reuse_bytes", "sha256", "status", "dossier", "agency"),  # the same bytes elsewhere
 )
 
 # Columns added to `documents` after catalogs were first made: added (empty) to an older catalog when it is opened.

@@ -207,6 +207,17 @@ def test_a_user_sees_no_figure_of_another_agency(registry):
     assert everything["dossiers"] == 10 and set(everything["by_agency"]) == {H33, X99}
 
 
+def test_reuse_is_the_same_looked_up_by_codes_in_chunks_or_over_everything(registry, monkeypatch):
+    import catalog.indicators
+
+    expected = figures.indicators(registry, ARCH33)["total"]
+    monkeypatch.setattr(catalog.indicators, "_CHUNK", 1)  # one code per lookup
+    assert figures.indicators(registry, ARCH33)["total"] == expected
+    monkeypatch.setattr(figures, "REUSE_BY_CODES", 0)  # every dossier at once, narrowed afterwards
+    assert figures.indicators(registry, ARCH33)["total"] == expected
+    assert expected["all"]["4.3"]["numerator"] == 2
+
+
 def test_procedure_filter_and_exports(registry):
     data = figures.indicators(registry, ARCH33, procedure=P2)
     assert data["dossiers"] == 1 and set(data["by_procedure"]) == {P2}
@@ -439,3 +450,39 @@ def test_api_sets_roles_and_serves_the_indicators(app):
     assert archivist.get("/api/indicators", params={"period": "week"}).status_code == 400
     e_copy = next(item for item in app.state.archive.catalog.dossier_documents(E) if item.role is COMPONENT)
     assert archivist.get(f"/api/documents/{e_copy.id}").json()["reuse"]["from_dossier"] == A
+
+
+def test_ingest_gives_a_document_its_types_role(archive, sample_dossier, tmp_path):
+    from archive.ingest import ingest_paths
+
+    folder, documents = sample_dossier
+    receipt = next(item for item in documents if item.doc_type == "giay_tiep_nhan")
+    target = tmp_path / "scans" / A
+    target.mkdir(parents=True)
+    (target / f"01{receipt.path.suffix}").write_bytes(receipt.path.read_bytes())
+    [report] = ingest_paths([str(target)], agency=H33, archive=archive)
+    assert report.status == "archived" and report.doc_type is DocType.giay_tiep_nhan
+    stored = archive.catalog.get(report.id)
+    assert stored.role is DocumentRole.form and stored.role_set_by is None
+    assert [event.type for event in stored.events if event.type is EventType.role_set] == [EventType.role_set]
+
+
+def test_an_older_catalog_gets_the_role_column_filled_from_its_documents(archive):
+    import sqlite3
+
+    from catalog.records import Catalog
+
+    document = record(archive, A, H33, RESULT, b"before roles")
+    path = archive.settings.home_dir / "catalog.db"
+    archive.close()
+    with sqlite3.connect(path) as connection:  # as a catalog made before roles existed
+        for index in ("ix_documents_roles", "ix_documents_number_notation"):
+            connection.execute(f"DROP INDEX {index}")
+        connection.execute("ALTER TABLE documents DROP COLUMN role")
+    reopened = Catalog(f"sqlite:///{path}")
+    try:
+        with reopened.engine.connect() as connection:
+            found = connection.exec_driver_sql("SELECT role FROM documents WHERE id = ?", (document.id,)).scalar()
+        assert found == "result"
+    finally:
+        reopened.close()
