@@ -56,6 +56,7 @@ LOOSE_NOTATION = 0.75  # a notation without the hyphen of "QĐ-UBND" (one word: 
 # Đ or a slash a low confidence (0.5-0.6 on clean 200 dpi prints), so the word's agreement with the grammar is the
 # better evidence. A number written by hand into a blank is read apart from the printed "/QĐ-..." after it.
 PRINTED_TOGETHER = 0.8
+HANDWRITTEN_SLOT = 0.9
 _PRINTED_REFERENCE = re.compile(r"^[0-9]{1,5}/[A-ZĐ][A-ZĐ0-9]*(-[A-ZĐ0-9]+){0,3}$")
 TEXT_ONLY = 0.9  # no word confidences known (plain text): a clean match still says less than a read word
 AFTER_TITLE = 2  # lines under the title where a number may still be printed ("HỢP ĐỒNG LAO ĐỘNG" / "Số: 65/...")
@@ -191,6 +192,11 @@ def parse_number_line(text: str, word_confidence, one_word=None) -> HeaderFields
         if one_word(start, end) and _PRINTED_REFERENCE.match(re.sub(r"\s+", "", text[start:end])):
             for name in ("number", "notation"):
                 fields.confidence[name] = max(fields.confidence[name], PRINTED_TOGETHER)
+            return fields
+    if number is not None and one_word is not None and notation:
+        # A number apart from the printed notation was written into the blank by hand: Tesseract, trained on print,
+        # is surest exactly where it is wrong about handwriting, so its word confidence counts for less.
+        fields.confidence["number"] = round(fields.confidence["number"] * HANDWRITTEN_SLOT, 3)
     return fields
 
 
