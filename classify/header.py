@@ -57,6 +57,11 @@ LOOSE_NOTATION = 0.75  # a notation without the hyphen of "QĐ-UBND" (one word: 
 # better evidence. A number written by hand into a blank is read apart from the printed "/QĐ-..." after it.
 PRINTED_TOGETHER = 0.8
 HANDWRITTEN_SLOT = 0.9
+# A notation in the strict printed form of Nghị định 30/2020 Phụ lục III: a type or unit abbreviation, a hyphen, the
+# issuing body's abbreviation ("QĐ-UBND", "TTr-SYT", "SXD-VP"). Its word is printed, and scored low for its Đ and
+# its hyphen like the joined reference above; the form itself is the evidence.
+PRINTED_NOTATION = 0.7
+_PRINTED_NOTATION = re.compile(r"^(?:[0-9]{4}/)?(?:TTr|CTr|QyĐ|[A-ZĐ]{1,5})-[A-ZĐ]{2,8}(?:-[A-ZĐ0-9]{1,8})?$")
 _PRINTED_REFERENCE = re.compile(r"^[0-9]{1,5}/[A-ZĐ][A-ZĐ0-9]*(-[A-ZĐ0-9]+){0,3}$")
 TEXT_ONLY = 0.9  # no word confidences known (plain text): a clean match still says less than a read word
 AFTER_TITLE = 2  # lines under the title where a number may still be printed ("HỢP ĐỒNG LAO ĐỘNG" / "Số: 65/...")
@@ -180,6 +185,8 @@ def parse_number_line(text: str, word_confidence, one_word=None) -> HeaderFields
         strict = 1.0 if "-" in notation or "/" in notation else LOOSE_NOTATION
         fields.notation = notation
         fields.confidence["notation"] = round(word_confidence(*found.span("notation")) * strict, 3)
+        if _PRINTED_NOTATION.match(notation):
+            fields.confidence["notation"] = max(fields.confidence["notation"], PRINTED_NOTATION)
     number, strictness = _number_value(folded[found.start("number") : found.end("number")])
     fields.number = number
     number_span = found.span("number")

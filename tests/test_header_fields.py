@@ -174,3 +174,12 @@ def test_a_number_and_notation_in_one_printed_word_get_the_printed_floor_and_a_s
     assert header_fields_from_page(joined).confidence["number"] == 0.8
     assert header_fields_from_page(split).confidence["number"] == round(0.55 * 0.9, 3)  # a handwritten slot
     assert header_fields_from_page(damaged).confidence["number"] < 0.6
+
+
+def test_a_notation_in_the_strict_printed_form_is_kept_though_its_word_scores_low():
+    from classify.header import PRINTED_NOTATION
+
+    printed = classify_document(_page([("Số:", 95), ("/QĐ-SYT", 45)], READ_DATE)).metadata
+    assert printed.notation == "QĐ-SYT" and printed.confidence["notation"] == PRINTED_NOTATION
+    damaged = classify_document(_page([("Số:", 95), ("/TTrSXD", 45)], READ_DATE)).metadata  # its hyphen lost
+    assert damaged.notation is None and damaged.confidence["notation"] < 0.6
