@@ -175,7 +175,10 @@ def prepare(
         gray = np.asarray(_turn(Image.fromarray(gray), rotation))
     # What is applied from here on moves the words on the upright page: `page_to_ocr` follows it.
     page_to_ocr = geometry.IDENTITY
-    skew = estimate_skew(gray)
+    # Under uneven light the global ink threshold takes a shadow for ink, and its edge for a text line: the
+    # skew is then measured on the page evenly lit.
+    paper = paper_field(gray, dpi)
+    skew = estimate_skew(_divide(gray, paper) if unevenness(paper) > UNEVEN_LIGHT else gray)
     if applied_skew(skew):
         height, width = gray.shape
         page_to_ocr = geometry.centre_to_edge(geometry.rotation_about_centre(width, height, -skew))
@@ -211,6 +214,9 @@ LIGHT_DPI = 50  # the paper is estimated on a copy at this resolution (a few mil
 LIGHT_KERNEL_INCHES = 0.3  # wider than a printed letter, narrower than a shadow's edge
 INK_DPI = 100  # where the text-like area is measured
 INK_SHARE_OF_PAPER = 0.65  # a pixel darker than this share of its local paper grey is ink
+# Paper varying more than this ((bright − dark) / bright) is unevenly lit: the sample scans vary by 0.10-0.13,
+# the field-like pages of bench/degrade_field.py by 0.43-0.71 (grey recycled paper 0.18-0.23).
+UNEVEN_LIGHT = 0.3
 
 
 @dataclass
@@ -223,9 +229,13 @@ class Lighting:
 
     @property
     def unevenness(self) -> float:
-        """How much the paper's grey varies: (bright − dark) / bright, over the 2nd and 98th percentiles."""
-        dark, bright = np.percentile(self.paper, (2, 98))
-        return round(float((bright - dark) / max(bright, 1.0)), 3)
+        return unevenness(self.paper)
+
+
+def unevenness(paper: np.ndarray) -> float:
+    """How much the paper's grey varies: (bright − dark) / bright, over the 2nd and 98th percentiles."""
+    dark, bright = np.percentile(paper, (2, 98))
+    return round(float((bright - dark) / max(bright, 1.0)), 3)
 
 
 def _odd(value: float) -> int:

@@ -71,7 +71,6 @@ def recognise_page(image, *, lang: str, dpi: int, timeout: float) -> tuple[str, 
 # again evenly lit (divided by its paper's grey, ocr.preprocess.evenly_lit) and the better reading is kept, by
 # the sum of its words' confidences (mean confidence × words found). Thresholds measured on bench/degrade_field.py
 # pages beside the sample dossier's (BENCHMARKS.md, "Field-like degradations and language").
-UNEVEN_LIGHT = 0.3  # (bright − dark) / bright paper
 MIN_WORD_COVERAGE = 0.9  # share of the ink inside word boxes
 GATE_CONFIDENCE = 60.0  # mean word confidence
 MIN_WORDS_FOR_CONFIDENCE = 10
@@ -135,7 +134,7 @@ def _reading(image, *, lang: str, dpi: int, timeout: float, binarisation: str) -
 
 def fails_gate(light: preprocess.Lighting, words: list[Word]) -> str | None:
     """Why a reading should be tried again evenly lit, or None."""
-    if light.unevenness > UNEVEN_LIGHT:
+    if light.unevenness > preprocess.UNEVEN_LIGHT:
         return "uneven light"
     if preprocess.word_coverage(light, [word.box for word in words]) < MIN_WORD_COVERAGE:
         return "words cover little of the ink"
