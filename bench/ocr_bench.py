@@ -7,9 +7,15 @@ through `ocrmypdf --jobs N` on the same pages as image PDFs.
 Accuracy: character error rates on pages with true text: the sample dossier degraded at 150, 200 and 300 dpi,
 clean at 200 dpi, and the two Tesseract test pages of ../shared/corpus (English/European, read with eng).
 
+Field (issue 14, `--field`, instead of the above): the field-like degradations of bench/degrade_field.py
+(gradient, vignette, fold, phone shadow, grey recycled paper, red stamp and pen) and English pages, beside the
+sample dossier's degraded and clean pages, each a one-page JPEG: CER per class for the project, bare Tesseract
+(Otsu and Sauvola), `tesseract -l eng` on the English pages and OCRmyPDF; the language found and the reading kept
+by the quality gate; and the speed of a batch of one-page files against bare Tesseract, in one run.
+
 Renders its own pages into a temporary folder; deterministic (fixed seeds, Tesseract on one thread).
 Usage: .venv/bin/python bench/ocr_bench.py [--quick] [--skip-ocrmypdf] [--skip-accuracy] [--repeat N] [--jobs N]
-       [--out FILE]   (about 8 minutes in full on 2 cores, 1-2 with --quick)
+       [--field] [--out FILE]   (about 8 minutes in full on 2 cores, 1-2 with --quick, about 6 with --field)
 """
 
 from __future__ import annotations
@@ -182,19 +188,19 @@ class Engines:
                     self.texts[PROJECT, lang, page.key] = read.text
         return elapsed
 
-    def bare(self, pages: list[PageFile], lang: str) -> float:
+    def bare(self, pages: list[PageFile], lang: str, extra: tuple[str, ...] = (), engine: str = BARE) -> float:
         """`tesseract IMG - -l LANG` over the page images, one process per core, each on one OpenMP thread."""
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
         def read(page: PageFile) -> str:
-            command = ["tesseract", str(page.image), "-", "-l", lang]
+            command = ["tesseract", str(page.image), "-", "-l", lang, *extra]
             return subprocess.run(command, capture_output=True, check=True, env=env, encoding="utf-8").stdout
 
         started = time.perf_counter()
         with ThreadPoolExecutor(self.jobs) as pool:  # threads only wait: the processes do the work
             texts = list(pool.map(read, pages))
         for page, text in zip(pages, texts):
-            self.texts[BARE, lang, page.key] = text
+            self.texts[engine, lang, page.key] = text
         return time.perf_counter() - started
 
     def read(self, engine: str, lang: str, docs: list[Doc]) -> list[str]:
@@ -444,6 +450,7 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="processes for bare tesseract and ocrmypdf --jobs (default: the cores)",
     )
+    parser.add_argument("--field", action="store_true", help="field-like degradations and language (issue 14) only")
     parser.add_argument("--out", type=Path, help="also write the Markdown report to this file")
     args = parser.parse_args()
     os.environ["OMP_THREAD_LIMIT"] = "1"  # the project sets it too; every engine gets the same
@@ -456,8 +463,13 @@ def main() -> None:
         report()
         report(f"Machine: {machine(with_ocrmypdf=not args.skip_ocrmypdf)}")
         report()
-        speed(report, engines, args, work)
-        if not args.skip_accuracy:
+        if args.field:
+            from field_bench import field
+
+            field(report, engines, args, work)
+        else:
+            speed(report, engines, args, work)
+        if not args.skip_accuracy and not args.field:
             accuracy(report, engines, args, work)
     if args.out:
         args.out.write_text("\n".join(report.lines) + "\n", encoding="utf-8")
