@@ -114,6 +114,7 @@ ROUTES = {
     ("GET", "/api/documents/{doc_id}/archive.pdf"): {"anonymous": 401, "arch99": 404, "arch33": 200},
     ("GET", "/api/documents/{doc_id}/pages/{number}.png"): {"anonymous": 401, "arch99": 404, "arch33": 200},
     ("POST", "/api/documents/{doc_id}/label"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 200},
+    ("PATCH", "/api/documents/{doc_id}"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 200},
     ("PUT", "/api/documents/{doc_id}/role"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 200},
     ("POST", "/api/dossiers"): {"anonymous": 401, "arch99": 403, "clerk33": 200, "arch33": 200},
     ("GET", "/api/indicators"): {"anonymous": 401, "arch99": 200, "clerk33": 200, "admin": 200},
@@ -148,6 +149,8 @@ def _call(client: httpx.Client, method: str, path: str, ids) -> httpx.Response:
     if path.endswith("/files"):
         files = [("files", ("scan.png", b"not an image at all", "image/png"))]
         return client.post(url, files=files, data={"agency": H33})
+    if method == "PATCH" and "/documents/" in path:
+        return client.patch(url, json={"subject": "cho phép chuyển mục đích sử dụng đất"})
     if method == "PATCH":
         return client.patch(url, json={"title": "Hồ sơ giao đất"})
     if path.endswith("/role"):

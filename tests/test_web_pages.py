@@ -591,3 +591,18 @@ def test_search_filters_by_issued_date_range_and_issuer_from_the_form(app):
     assert wrong.status_code == 200 and "Ngày không hợp lệ" in wrong.text and "Traceback" not in wrong.text
     quoted = client.get("/search", params={"issuer": 'xay" OR "dung'})
     assert quoted.status_code == 200 and "Traceback" not in quoted.text
+
+
+def test_the_api_corrects_a_documents_fields_with_the_same_checks(app):
+    client = _client(app, "arch33")
+    headers = {"x-csrf-token": _csrf(client)}
+    doc = "decision0000000000h33"
+    answer = client.patch(f"/api/documents/{doc}", json={"number": "77", "issued_date": "2024-02-30"}, headers=headers)
+    assert answer.status_code == 400 and answer.json()["code"] == "invalid_field_value"
+    assert app.state.archive.catalog.get(doc).classification.metadata.number != "77"  # nothing written
+    answer = client.patch(f"/api/documents/{doc}", json={"number": "77", "notation": "QĐ-UBND"}, headers=headers)
+    assert answer.status_code == 200
+    fields = app.state.archive.catalog.get(doc).classification.metadata
+    assert (fields.number, fields.notation, fields.confidence["number"]) == ("77", "QĐ-UBND", 1.0)
+    unknown = client.patch(f"/api/documents/{doc}", json={"citizen_ids": "001099000123"}, headers=headers)
+    assert unknown.status_code in (200, 422) and "001099000123" not in unknown.text

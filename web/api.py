@@ -266,6 +266,23 @@ def document_role(doc_id: str, body: RoleBody, principal: Caller, request: Reque
     return {"id": document.id, "role": document.role.value if document.role else None, "set_by": document.role_set_by}
 
 
+class DocumentFields(BaseModel):
+    """Archival fields an archivist sets; a field left out is unchanged, an empty string clears it."""
+
+    number: str | None = None
+    notation: str | None = None
+    issued_date: str | None = None
+    issuer: str | None = None
+    subject: str | None = None
+
+
+@router.patch("/documents/{doc_id}")
+def document_fields(doc_id: str, body: DocumentFields, principal: Caller, request: Request) -> dict[str, Any]:
+    """Sửa số, ký hiệu, ngày, cơ quan ban hành, trích yếu / correct a document's archival fields (archivists)."""
+    values = {name: value for name, value in body.model_dump().items() if value is not None}
+    return reading.describe(archive_of(request), principal, doc_id, values, address=address_of(request))
+
+
 @router.get("/review")
 def review(
     principal: Caller,
