@@ -442,7 +442,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="5 pages for speed, 200 dpi degraded for accuracy")
     parser.add_argument("--skip-ocrmypdf", action="store_true", help="leave out the OCRmyPDF rows")
-    parser.add_argument("--skip-accuracy", action="store_true", help="speed only")
+    parser.add_argument("--skip-accuracy", action="store_true", help="speed only (also with --field)")
     parser.add_argument("--repeat", type=int, default=1, help="speed runs per case; the median is reported")
     parser.add_argument(
         "--jobs",
