@@ -10,6 +10,9 @@ from pathlib import Path
 from schemas import DOC_TYPE_NAMES, Document, Dossier
 
 # (header as archivists write it, Phụ lục VI field) for the dossier's columns, then the document's.
+# ND30's "ngôn ngữ" of a document from its ISO 639-1 code; a document archived before languages were recorded: vi.
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "Tiếng Anh", "fr": "Tiếng Pháp", "zh": "Tiếng Trung"}
+
 DOSSIER_COLUMNS = [
     ("Mã hồ sơ", "code"),
     ("Mã cơ quan", "agency"),
@@ -49,7 +52,7 @@ def _document_row(document: Document, position: int) -> dict:
         "issued_date": metadata.issued_date,
         "issuer": metadata.issuer,
         "subject": metadata.subject,
-        "language": "Tiếng Việt",
+        "language": LANGUAGE_NAMES.get(document.language or "vi", document.language),
         "pages": document.pages,
     }
 

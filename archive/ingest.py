@@ -53,7 +53,7 @@ from schemas import (
 )
 from schemas.codes import AGENCY_FORMAT, NATIONAL_DOSSIER_CODE, check_agency_code, check_dossier_code
 from schemas.failures import InternalError, SohoaFailure
-from schemas.pdfmeta import PdfDescription, describe_document
+from schemas.pdfmeta import PdfDescription, describe_document, pdf_language
 from schemas.settings import Settings
 from schemas.version import __version__
 from storage import ObjectStore, StorageError, layout
@@ -306,6 +306,7 @@ class _Ingest:
                 return found
             ocr_done = run(OCR, pending.ticket, source, self.options, workdir / "ocr", label)
             document.pages = len(ocr_done.result.pages)
+            document.language = pdf_language(ocr_done.result.language)
             document.events.append(Event(type=EventType.ocr_done, agent=self.agent, detail=ocr_done.result.language))
             document.classification = run(
                 CLASSIFY,

@@ -265,6 +265,9 @@ class Document(BaseModel):
     # set it (`role_set_by`: then it stays). None: unknown, never guessed. Each change is a `role_set` event.
     role: DocumentRole | None = None
     role_set_by: str | None = None
+    # The language of most of its text (ISO 639-1, from the OCR's per-page choice): ND30's "ngôn ngữ", dc:language.
+    # None: archived before it was recorded (read as Vietnamese).
+    language: str | None = None
 
     @property
     def doc_type(self) -> DocType:

@@ -120,3 +120,13 @@ def test_dossier_fields_set_and_exported(sohoa_home, tmp_path):
 def test_export_of_an_unknown_dossier_fails_plainly(sohoa_home):
     failed = run_sohoa("export", "khong-co", "--format", "json")
     assert failed.returncode == 1 and "khong-co" in failed.stderr
+
+
+def test_each_documents_language_is_exported_as_recorded_and_older_ones_as_vietnamese():
+    from archive.export import rows
+    from schemas import Document, Dossier
+
+    english = Document(id="en-doc", source="x.png", sha256="0" * 64, size=1, language="en")
+    older = Document(id="old-doc", source="y.png", sha256="1" * 64, size=1)
+    exported = rows(Dossier(code="000.00.00.H33-240101-0001"), [english, older])
+    assert [row["document"]["language"] for row in exported] == ["Tiếng Anh", "Tiếng Việt"]

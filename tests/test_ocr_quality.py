@@ -109,3 +109,7 @@ def test_an_english_page_is_found_by_its_words_and_its_language_is_english(sohoa
     assert ocr["language"] == "eng"
     assert [p["language"] for p in ocr["pages"]] == ["eng"]
     assert "She moped. She sighed." in ocr["pages"][0]["text"]
+    meta = json.loads(store_from_settings(get_settings()).get_bytes(report["keys"]["meta"]))
+    assert meta["language"] == "en"  # the document's language, what the dossier export's "ngôn ngữ" says
+    exported = json.loads(run_sohoa("export", "000.00.00.H33-230607-0009", "--format", "json", check=True).stdout)
+    assert [row["language"] for row in exported["documents"]] == ["Tiếng Anh"]
