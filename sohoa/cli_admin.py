@@ -139,6 +139,48 @@ def user_disable(
     typer.echo(f"Đã khoá tài khoản / user disabled: {user.username}", err=True)
 
 
+@user_app.command("enable")
+def user_enable(
+    name: str = typer.Argument(..., help="Tên đăng nhập / username."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Mở khoá tài khoản / enable a disabled user."""
+    from archive import Archive
+    from archive.access import enable_user
+
+    try:
+        with Archive.open() as archive:
+            user = enable_user(archive, name)
+    except SohoaFailure as failure:
+        fail(failure, as_json)
+    if as_json:
+        emit(_user_payload(user))
+    typer.echo(f"Đã mở khoá tài khoản / user enabled: {user.username}", err=True)
+
+
+@user_app.command("grant")
+def user_grant(
+    name: str = typer.Argument(..., help="Tên đăng nhập / username."),
+    role: str = RoleOption,
+    agencies: list[str] = AgencyOption,
+    pii: bool = typer.Option(False, "--pii", help="Được xem số CCCD/CMND đầy đủ / may see citizen ID numbers."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Đặt lại vai trò, cơ quan, quyền xem dữ liệu cá nhân / replace a user's role, agencies and personal-data right."""
+    from archive import Archive
+    from archive.access import update_user
+
+    try:
+        with Archive.open() as archive:
+            user = update_user(archive, name, role, agencies, pii)
+    except SohoaFailure as failure:
+        fail(failure, as_json)
+    if as_json:
+        emit(_user_payload(user))
+    granted = ", ".join(user.agencies) or "-"
+    typer.echo(f"Đã đặt quyền / rights set: {user.username} ({user.role.value}; {granted})", err=True)
+
+
 @user_app.command("list")
 def user_list(as_json: bool = JsonOption) -> None:
     """Danh sách tài khoản / list users."""

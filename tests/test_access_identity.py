@@ -87,6 +87,30 @@ def test_user_add_list_passwd_disable_keep_only_an_argon2_hash(sohoa_home):
     assert PASSWORD.encode() not in catalog_bytes(sohoa_home)
 
 
+def test_user_grant_replaces_rights_and_enable_unlocks_with_each_change_logged(sohoa_home):
+    add_agencies(AGENCY_A, AGENCY_B)
+    assert (
+        sohoa(
+            "user", "add", "minh", "--role", "clerk", "--agency", AGENCY_A, "--password-stdin", stdin=PASSWORD
+        ).returncode
+        == 0
+    )
+    granted = sohoa(
+        "user", "grant", "minh", "--role", "archivist", "--agency", AGENCY_A, "--agency", AGENCY_B, "--pii", "--json"
+    )
+    assert granted.returncode == 0, granted.stderr
+    user = json.loads(granted.stdout)
+    assert (user["role"], user["agencies"], user["pii"]) == ("archivist", [AGENCY_A, AGENCY_B], True)
+    refused = sohoa("user", "grant", "minh", "--role", "boss", "--agency", AGENCY_A, "--json")
+    assert refused.returncode == 1 and json.loads(refused.stdout)["code"] == "invalid_role"
+    assert json.loads(sohoa("user", "list", "--json").stdout)["users"][0]["role"] == "archivist"  # unchanged
+    assert sohoa("user", "disable", "minh").returncode == 0
+    enabled = sohoa("user", "enable", "minh", "--json")
+    assert enabled.returncode == 0 and json.loads(enabled.stdout)["disabled"] is False
+    actions = [row[0] for row in catalog_rows(sohoa_home, "SELECT action FROM access_log ORDER BY seq")]
+    assert actions[-3:] == ["user_update", "user_disable", "user_enable"]
+
+
 def test_a_password_is_never_taken_from_the_command_line(sohoa_home):
     # No --password-stdin and no terminal to type it at: refused, nothing created (argv is visible to every user).
     refused = sohoa("user", "add", "lan", "--role", "archivist", "--agency", AGENCY_A, "--json")
