@@ -181,6 +181,7 @@ def _search_columns(document: Document) -> dict[str, Any]:
         "notation": code_key(fields.notation) if fields.notation else None,
         "issuer": " ".join(fold(fields.issuer).split()) if fields.issuer else None,
         "role": document.role.value if document.role else None,
+        "in_review": int(in_review(document)),
     }
 
 
@@ -216,6 +217,27 @@ def _page_texts(connection: Connection, doc_id: str) -> list[str]:
     return texts
 
 
+# How an older catalog's new column is filled from the stored model, in SQL (the same rule as _search_columns).
+_FILLED_FROM_MODEL = {
+    "role": "json_extract(document, '$.role')",
+    "in_review": (
+        "CASE WHEN json_extract(document, '$.classification.confirmed_by') IS NULL"
+        " AND (json_extract(document, '$.classification.needs_review') = 1"
+        " OR json_extract(document, '$.classification.metadata.number') IS NULL"
+        " OR json_extract(document, '$.classification.metadata.issued_date') IS NULL) THEN 1 ELSE 0 END"
+    ),
+}
+
+
+def in_review(document: Document) -> bool:
+    """Whether the document waits in the review queue: flagged, or its number or issued date empty, and not yet
+    confirmed by an archivist."""
+    classification = document.classification
+    fields = classification.metadata
+    unsure = classification.needs_review or fields.number is None or fields.issued_date is None
+    return classification.confirmed_by is None and unsure
+
+
 def _upgrade_for_roles(connection: Connection) -> None:
     """A catalog from before documents had a role: the column added and filled from each stored model, in SQL."""
     if not inspect(connection).has_table(documents.name):
@@ -225,7 +247,7 @@ def _upgrade_for_roles(connection: Connection) -> None:
         if name not in present:
             column_type = documents.c[name].type.compile(dialect=connection.dialect)
             connection.exec_driver_sql(f"ALTER TABLE documents ADD COLUMN {name} {column_type}")
-            connection.exec_driver_sql(f"UPDATE documents SET {name} = json_extract(document, '$.{name}')")
+            connection.exec_driver_sql(f"UPDATE documents SET {name} = {_FILLED_FROM_MODEL[name]}")
 
 
 def _upgrade_for_search(connection: Connection, index_was_there: bool) -> None:

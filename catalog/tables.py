@@ -36,6 +36,9 @@ documents = Table(
     # The document's role in its dossier (component / result / form, schemas.DocumentRole), what the digitisation
     # indicators count by (catalog.indicators). Added to an older catalog when opened, filled from `document`.
     Column("role", String(16)),
+    # 1 while the document waits in the review queue (flagged, or its number or date empty, and no archivist has
+    # confirmed it): the queue and its count read an index, not every document's model. Filled like `role`.
+    Column("in_review", Integer),
     Index("ix_documents_search_key", "search_key", unique=True),
     # Covers what counting and faceting a search result reads per matching document (no table row read).
     Index("ix_documents_search_facets", "search_key", "status", "doc_type", "agency", "year"),
@@ -54,12 +57,13 @@ documents = Table(
     # covering what is read of it.
     Index("ix_documents_number_notation", "number", "notation", "role", "status", "dossier", "agency"),
     Index("ix_documents_reuse_bytes", "sha256", "status", "dossier", "agency"),  # the same bytes elsewhere
+    Index("ix_documents_review", "in_review", "status", "agency", "received_at", "id"),  # the queue, oldest first
 )
 
 # Columns added to `documents` after catalogs were first made: added (empty) to an older catalog when it is opened.
 DOCUMENT_SEARCH_COLUMNS = ("search_key", "issued_date", "year", "number", "notation", "issuer")
 # Likewise, filled from `document` by SQL alone (no search index to rebuild).
-DOCUMENT_ROLE_COLUMNS = ("role",)
+DOCUMENT_ROLE_COLUMNS = ("role", "in_review")
 
 page_text = Table(
     "page_text",

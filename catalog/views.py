@@ -49,21 +49,14 @@ def dossier_documents(engine: Engine, code: str, agencies: Collection[str] | Non
     return sorted(found, key=lambda item: (item.ordinal or 10**6, item.received_at, item.id))
 
 
-_NEEDS_REVIEW = func.json_extract(documents.c.document, "$.classification.needs_review")
-_NUMBER = func.json_extract(documents.c.document, "$.classification.metadata.number")
-_ISSUED = func.json_extract(documents.c.document, "$.classification.metadata.issued_date")
-_CONFIRMED = func.json_extract(documents.c.document, "$.classification.confirmed_by")
-
-
 def review_queue(
     engine: Engine, agencies: Collection[str] | None, *, limit: int = 50, offset: int = 0
 ) -> list[Document]:
-    """Documents the classifier flagged, or whose number or date is empty, not yet confirmed by an archivist:
-    oldest first."""
-    flagged = (_NEEDS_REVIEW == 1) | _NUMBER.is_(None) | _ISSUED.is_(None)
+    """Documents the classifier flagged, or whose number or date is empty, not yet confirmed by an archivist
+    (`in_review`, kept by catalog.records): oldest first."""
     statement = _scoped(
         select(documents.c.document)
-        .where(documents.c.status == DocumentStatus.archived, flagged, _CONFIRMED.is_(None))
+        .where(documents.c.in_review == 1, documents.c.status == DocumentStatus.archived)
         .order_by(documents.c.received_at, documents.c.id)
         .limit(limit)
         .offset(offset),
@@ -74,11 +67,10 @@ def review_queue(
 
 
 def review_count(engine: Engine, agencies: Collection[str] | None) -> int:
-    flagged = (_NEEDS_REVIEW == 1) | _NUMBER.is_(None) | _ISSUED.is_(None)
     statement = _scoped(
         select(func.count())
         .select_from(documents)
-        .where(documents.c.status == DocumentStatus.archived, flagged, _CONFIRMED.is_(None)),
+        .where(documents.c.in_review == 1, documents.c.status == DocumentStatus.archived),
         agencies,
     )
     with engine.connect() as connection:

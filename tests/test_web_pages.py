@@ -606,3 +606,31 @@ def test_the_api_corrects_a_documents_fields_with_the_same_checks(app):
     assert (fields.number, fields.notation, fields.confidence["number"]) == ("77", "QĐ-UBND", 1.0)
     unknown = client.patch(f"/api/documents/{doc}", json={"citizen_ids": "001099000123"}, headers=headers)
     assert unknown.status_code in (200, 422) and "001099000123" not in unknown.text
+
+
+def test_an_older_catalog_gets_the_review_column_filled_and_the_queue_is_the_same(tmp_path):
+    import sqlite3
+
+    from catalog import Catalog, views
+
+    catalog_path = tmp_path / "catalog.db"
+    settings = Settings(home=tmp_path, store_url="", catalog_url=f"sqlite:///{catalog_path}")
+    from archive.context import Archive
+
+    with Archive.open(settings) as archive:
+        _record(archive, "unsure000000000h33", DOSSIER, H33, DocType.don, "ĐƠN")  # no number, no date: queued
+        _record(
+            archive, "sure00000000000h33", DOSSIER, H33, DocType.quyet_dinh, "QUYẾT ĐỊNH", number="5",
+            issued_date=date(2024, 1, 5),
+        )  # fmt: skip
+        before = [item.id for item in views.review_queue(archive.catalog.engine, None)]
+    assert before == ["unsure000000000h33"]
+    with sqlite3.connect(catalog_path) as connection:  # as a catalog made before the column existed
+        connection.execute("DROP INDEX ix_documents_review")
+        connection.execute("ALTER TABLE documents DROP COLUMN in_review")
+    reopened = Catalog(f"sqlite:///{catalog_path}")
+    try:
+        assert [item.id for item in views.review_queue(reopened.engine, None)] == before
+        assert views.review_count(reopened.engine, [H33]) == 1 and views.review_count(reopened.engine, [X99]) == 0
+    finally:
+        reopened.close()
