@@ -9,7 +9,8 @@ from pathlib import Path
 from conftest import run_sohoa
 
 from catalog import Catalog
-from schemas.settings import get_settings
+from schemas.doctypes import DocType
+from schemas.settings import DEFAULT_ROLE_MAP, get_settings
 from schemas.text import fold
 from storage import open_store, store_from_settings
 
@@ -36,7 +37,16 @@ def _check_archived(reports: list[dict], documents, store) -> dict[str, str]:
         assert store.stat(report["keys"]["original"]).sha256 == report["sha256"]
         assert store.get_bytes(report["keys"]["original"]) == document.path.read_bytes()
         meta = json.loads(store.get_bytes(report["keys"]["meta"]))
-        assert [event["type"] for event in meta["events"]] == ["ingested", "ocr_done", "classified", "archived"]
+        # The type's default role in its dossier (SOHOA_ROLE_MAP) is an event of its own when there is one.
+        role_set = ["role_set"] if meta["role"] is not None else []
+        assert [event["type"] for event in meta["events"]] == [
+            "ingested",
+            "ocr_done",
+            "classified",
+            *role_set,
+            "archived",
+        ]
+        assert meta["role"] == DEFAULT_ROLE_MAP.get(DocType(document.doc_type), None)
         assert store.get_bytes(report["keys"]["archive"]).startswith(b"%PDF-")
         ids[document.path.name] = report["id"]
     return ids
