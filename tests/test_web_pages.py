@@ -174,6 +174,8 @@ def test_each_page_answers_each_role(clients, user):
             assert answer.headers["content-type"].startswith("text/html"), page["path"]
             assert '<html lang="vi">' in answer.text
             assert "Traceback" not in answer.text
+            title = re.search(r"<title>(.*?)</title>", answer.text, re.S)
+            assert title and "<" not in title[1] and len(title[1]) < 200, (page["path"], title)
 
 
 def test_not_signed_in_every_page_sends_to_the_login_page(app):
