@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -374,6 +374,19 @@ def document(request: Request, doc_id: str, q: str = "", page: str = "1", saved:
     return _page(request, build)
 
 
+def _typed_fields(
+    number: Annotated[str | None, Form(max_length=200)] = None,
+    notation: Annotated[str | None, Form(max_length=200)] = None,
+    issued_date: Annotated[str | None, Form(max_length=40)] = None,
+    issuer: Annotated[str | None, Form(max_length=400)] = None,
+    subject: Annotated[str | None, Form(max_length=2000)] = None,
+) -> dict[str, str]:
+    """The archival fields a form sent (the document page's and the review queue's): a field not in the form is
+    left as it is, an empty one clears it."""
+    typed = {"number": number, "notation": notation, "issued_date": issued_date, "issuer": issuer, "subject": subject}
+    return {name: value for name, value in typed.items() if value is not None}
+
+
 @router.post("/documents/{doc_id}/role")
 def document_role(
     request: Request,
@@ -396,20 +409,13 @@ def document_role(
 def document_fields(
     request: Request,
     doc_id: str,
-    number: Annotated[str | None, Form(max_length=200)] = None,
-    notation: Annotated[str | None, Form(max_length=200)] = None,
-    issued_date: Annotated[str | None, Form(max_length=40)] = None,
-    issuer: Annotated[str | None, Form(max_length=400)] = None,
-    subject: Annotated[str | None, Form(max_length=2000)] = None,
+    fields: Annotated[dict[str, str], Depends(_typed_fields)],
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """An archivist corrects the archival fields from the document's page (the review queue's path)."""
 
     def build(principal: Principal, _session: Session) -> Response:
-        typed = {"number": number, "notation": notation, "issued_date": issued_date, "issuer": issuer}
-        typed["subject"] = subject
-        values = {name: value for name, value in typed.items() if value is not None}
-        reading.describe(request.app.state.archive, principal, doc_id, values, address=_address(request))
+        reading.describe(request.app.state.archive, principal, doc_id, fields, address=_address(request))
         return RedirectResponse(f"/documents/{quote(doc_id)}?saved=fields", status_code=303)
 
     return _page(request, build, form_token=csrf_token)
@@ -492,12 +498,8 @@ def review(request: Request, page: str = "1", done: str = "") -> Response:
 def review_label(
     request: Request,
     doc_id: str,
+    fields: Annotated[dict[str, str], Depends(_typed_fields)],
     doc_type: Annotated[str, Form(max_length=80)] = "",
-    number: Annotated[str | None, Form(max_length=200)] = None,
-    notation: Annotated[str | None, Form(max_length=200)] = None,
-    issued_date: Annotated[str | None, Form(max_length=40)] = None,
-    issuer: Annotated[str | None, Form(max_length=400)] = None,
-    subject: Annotated[str | None, Form(max_length=2000)] = None,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """One form per document: the fields typed (checked all together, nothing written if one is wrong), then the
@@ -510,12 +512,9 @@ def review_label(
             chosen = DocType(doc_type)
         except ValueError:
             raise UnknownDocType(doc_type[:40]) from None
-        typed = {"number": number, "notation": notation, "issued_date": issued_date, "issuer": issuer}
-        typed["subject"] = subject
-        values = {name: value for name, value in typed.items() if value is not None}
         archive, address = request.app.state.archive, _address(request)
-        if values:
-            reading.describe(archive, principal, doc_id, values, address=address)
+        if fields:
+            reading.describe(archive, principal, doc_id, fields, address=address)
         reading.label(archive, principal, doc_id, chosen, address=address)
         return RedirectResponse("/review?" + urlencode({"done": doc_id}), status_code=303)
 
