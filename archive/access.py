@@ -228,26 +228,27 @@ def change_password(
     _log_change(archive, by, AccessAction.user_passwd, [name], address)
 
 
-def disable_user(
-    archive: Archive, username: str, *, by: Principal | None = None, address: str | None = None
+def _set_disabled(
+    archive: Archive, username: str, disabled: bool, by: Principal | None, address: str | None
 ) -> UserInfo:
     name = check_username(username)
-    identity.set_disabled(archive.catalog, name, True)
-    _log_change(archive, by, AccessAction.user_disable, [name], address)
+    identity.set_disabled(archive.catalog, name, disabled)
+    _log_change(archive, by, AccessAction.user_disable if disabled else AccessAction.user_enable, [name], address)
     found = identity.get_user(archive.catalog, name)
     assert found is not None
     return found
+
+
+def disable_user(
+    archive: Archive, username: str, *, by: Principal | None = None, address: str | None = None
+) -> UserInfo:
+    return _set_disabled(archive, username, True, by, address)
 
 
 def enable_user(
     archive: Archive, username: str, *, by: Principal | None = None, address: str | None = None
 ) -> UserInfo:
-    name = check_username(username)
-    identity.set_disabled(archive.catalog, name, False)
-    _log_change(archive, by, AccessAction.user_enable, [name], address)
-    found = identity.get_user(archive.catalog, name)
-    assert found is not None
-    return found
+    return _set_disabled(archive, username, False, by, address)
 
 
 def update_user(
