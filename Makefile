@@ -66,7 +66,7 @@ test: deps venv lint
 
 # The developer's loop after each change: under a minute, Tesseract's recorded output replayed (tests/conftest.py).
 test-fast: venv
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n 2
 
 lint: venv
 	$(BIN)/ruff check .
