@@ -8,10 +8,17 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from schemas.failures import SohoaFailure
+
+if TYPE_CHECKING:  # the application layer loads when a command runs, not when the CLI starts
+    from archive import Archive
+
+T = TypeVar("T")
 
 app = typer.Typer(
     add_completion=False,
@@ -47,3 +54,16 @@ def fail(problem: SohoaFailure | str, as_json: bool) -> None:
         emit(payload)
     typer.echo(f"Lỗi / Error: {message}", err=True)
     raise typer.Exit(1)
+
+
+def in_archive(work: Callable[[Archive], T], as_json: bool) -> T:
+    """`work` on the archive the settings name, opened for it and closed after; a named failure ends the command
+    as `fail` says (what every account, token and agency command does around its one call)."""
+    from archive import Archive
+
+    try:
+        with Archive.open() as archive:
+            return work(archive)
+    except SohoaFailure as failure:
+        fail(failure, as_json)
+        raise  # fail has exited; for the type checker

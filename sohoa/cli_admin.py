@@ -13,7 +13,7 @@ import typer
 
 from schemas.codes import check_date
 from schemas.failures import SohoaFailure
-from sohoa.app import JsonOption, app, emit, fail
+from sohoa.app import JsonOption, app, emit, fail, in_archive
 
 user_app = typer.Typer(no_args_is_help=True, help="Tài khoản người dùng / user accounts.")
 token_app = typer.Typer(no_args_is_help=True, help="Mã truy cập API cho hệ thống khác / API tokens for systems.")
@@ -126,14 +126,9 @@ def user_disable(
     as_json: bool = JsonOption,
 ) -> None:
     """Khoá tài khoản (phiên đang mở cũng hết hiệu lực) / disable a user (open sessions end too)."""
-    from archive import Archive
     from archive.access import disable_user
 
-    try:
-        with Archive.open() as archive:
-            user = disable_user(archive, name)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    user = in_archive(lambda archive: disable_user(archive, name), as_json)
     if as_json:
         emit(_user_payload(user))
     typer.echo(f"Đã khoá tài khoản / user disabled: {user.username}", err=True)
@@ -145,14 +140,9 @@ def user_enable(
     as_json: bool = JsonOption,
 ) -> None:
     """Mở khoá tài khoản / enable a disabled user."""
-    from archive import Archive
     from archive.access import enable_user
 
-    try:
-        with Archive.open() as archive:
-            user = enable_user(archive, name)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    user = in_archive(lambda archive: enable_user(archive, name), as_json)
     if as_json:
         emit(_user_payload(user))
     typer.echo(f"Đã mở khoá tài khoản / user enabled: {user.username}", err=True)
@@ -167,14 +157,9 @@ def user_grant(
     as_json: bool = JsonOption,
 ) -> None:
     """Đặt lại vai trò, cơ quan, quyền xem dữ liệu cá nhân / replace a user's role, agencies and personal-data right."""
-    from archive import Archive
     from archive.access import update_user
 
-    try:
-        with Archive.open() as archive:
-            user = update_user(archive, name, role, agencies, pii)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    user = in_archive(lambda archive: update_user(archive, name, role, agencies, pii), as_json)
     if as_json:
         emit(_user_payload(user))
     granted = ", ".join(user.agencies) or "-"
@@ -184,14 +169,9 @@ def user_grant(
 @user_app.command("list")
 def user_list(as_json: bool = JsonOption) -> None:
     """Danh sách tài khoản / list users."""
-    from archive import Archive
     from archive.access import list_users
 
-    try:
-        with Archive.open() as archive:
-            found = list_users(archive)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    found = in_archive(list_users, as_json)
     if as_json:
         emit({"users": [_user_payload(user) for user in found]})
         return
@@ -213,14 +193,9 @@ def token_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Tạo mã truy cập API; mã chỉ hiện một lần / create an API token, printed once."""
-    from archive import Archive
     from archive.access import create_token
 
-    try:
-        with Archive.open() as archive:
-            token_id, secret = create_token(archive, name, role, agencies)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    token_id, secret = in_archive(lambda archive: create_token(archive, name, role, agencies), as_json)
     if as_json:
         emit({"id": token_id, "token": secret})
     else:
@@ -238,14 +213,9 @@ def token_revoke(
     as_json: bool = JsonOption,
 ) -> None:
     """Thu hồi mã truy cập / revoke an API token."""
-    from archive import Archive
     from archive.access import revoke_token
 
-    try:
-        with Archive.open() as archive:
-            token = revoke_token(archive, token_id)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    token = in_archive(lambda archive: revoke_token(archive, token_id), as_json)
     if as_json:
         emit(token.model_dump(mode="json"))
     typer.echo(f"Đã thu hồi / revoked: {token.id}", err=True)
@@ -254,14 +224,9 @@ def token_revoke(
 @token_app.command("list")
 def token_list(as_json: bool = JsonOption) -> None:
     """Danh sách mã truy cập (không hiện mã) / list API tokens (never the tokens themselves)."""
-    from archive import Archive
     from archive.access import list_tokens
 
-    try:
-        with Archive.open() as archive:
-            found = list_tokens(archive)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    found = in_archive(list_tokens, as_json)
     if as_json:
         emit({"tokens": [token.model_dump(mode="json") for token in found]})
         return
@@ -283,14 +248,9 @@ def agency_add(
     as_json: bool = JsonOption,
 ) -> None:
     """Thêm cơ quan vào danh mục / add an agency to the registry."""
-    from archive import Archive
     from archive.access import add_agency
 
-    try:
-        with Archive.open() as archive:
-            agency = add_agency(archive, code, name, parent, valid_from)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    agency = in_archive(lambda archive: add_agency(archive, code, name, parent, valid_from), as_json)
     if as_json:
         emit(agency.model_dump(mode="json"))
     typer.echo(f"Đã thêm cơ quan / agency added: {agency.code} {agency.name}", err=True)
@@ -305,14 +265,9 @@ def agency_merge(
 ) -> None:
     """Sáp nhập cơ quan: cơ quan tiếp nhận thấy hồ sơ của cơ quan cũ / merge agencies: the successor sees their
     records (which keep the code they were filed under)."""
-    from archive import Archive
     from archive.access import merge_agencies
 
-    try:
-        with Archive.open() as archive:
-            agency = merge_agencies(archive, olds, into, on)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    agency = in_archive(lambda archive: merge_agencies(archive, olds, into, on), as_json)
     if as_json:
         emit(agency.model_dump(mode="json"))
     typer.echo(f"Đã sáp nhập / merged {', '.join(sorted(olds))} -> {agency.code}", err=True)
@@ -321,14 +276,9 @@ def agency_merge(
 @agency_app.command("list")
 def agency_list(as_json: bool = JsonOption) -> None:
     """Danh mục cơ quan / list the agency registry."""
-    from archive import Archive
     from archive.access import list_agencies
 
-    try:
-        with Archive.open() as archive:
-            found = list_agencies(archive)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    found = in_archive(list_agencies, as_json)
     if as_json:
         emit({"agencies": [agency.model_dump(mode="json") for agency in found]})
         return
@@ -345,14 +295,9 @@ def agency_import(
     as_json: bool = JsonOption,
 ) -> None:
     """Nhập danh mục cơ quan từ CSV (thêm hoặc cập nhật) / import agencies from CSV (add or update)."""
-    from archive import Archive
     from archive.access import import_agencies
 
-    try:
-        with Archive.open() as archive:
-            outcome = import_agencies(archive, file)
-    except SohoaFailure as failure:
-        fail(failure, as_json)
+    outcome = in_archive(lambda archive: import_agencies(archive, file), as_json)
     if as_json:
         emit(outcome)
     typer.echo(
