@@ -1,5 +1,5 @@
-"""Shared test fixtures: the generated sample dossier, an isolated SOHOA_HOME, the real S3 server and
-Prefect's own test harness (each started at most once per session)."""
+"""Shared test fixtures: the generated sample dossier, an isolated SOHOA_HOME, the real S3 server, a throwaway
+PostgreSQL cluster and Prefect's own test harness (each started at most once per session)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["s3server"]
+pytest_plugins = ["s3server", "pgserver"]
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
