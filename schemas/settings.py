@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.doctypes import DocType
@@ -121,6 +121,35 @@ class Settings(BaseSettings):
     session_max_hours: float = Field(10, gt=0, description="A session ends this long after sign-in, used or not.")
     login_attempts: int = Field(
         5, ge=1, description="Failed sign-ins allowed per user (and 4x per address) in 15 minutes, then 429."
+    )
+
+    # Certified electronic copies (`sohoa certify`, the `certify` and `renew-timestamps` flows; README "Certified
+    # copies"). The key is a PKCS#12 file or a PKCS#11 token; its PIN is never on a command line, in output or a log.
+    sign_pkcs12: str = Field("", description="PKCS#12 file (.p12/.pfx) holding the agency's signing key and chain.")
+    sign_pkcs11_lib: str = Field(
+        "", description="PKCS#11 module of the agency's USB token or HSM (e.g. /usr/lib/softhsm/libsofthsm2.so)."
+    )
+    sign_token_label: str = Field("", description="Label of the PKCS#11 token holding the key.")
+    sign_key_label: str = Field("", description="Label of the signing key (and its certificate) on the token.")
+    sign_pin_file: str = Field(
+        "", description="File holding the token PIN or the PKCS#12 passphrase (mode 600); preferred to SOHOA_SIGN_PIN."
+    )
+    sign_pin: SecretStr = Field(
+        SecretStr(""), description="The token PIN or PKCS#12 passphrase itself, when no SOHOA_SIGN_PIN_FILE is given."
+    )
+    sign_agency: str = Field(
+        "", description="Agency code the signing key signs for (e.g. 000.00.00.H33); it certifies only its documents."
+    )
+    tsa_url: str = Field(
+        "", description="RFC 3161 time-stamping authority URL; empty: signatures are PAdES B-B (no trusted time)."
+    )
+    trust_roots: str = Field(
+        "", description="PEM file of the root certificates `sohoa verify` trusts for certified copies (national root)."
+    )
+    certify_after_ingest: list[DocType] = Field(
+        default_factory=list,
+        description='Document types certified right after ingest, as JSON ["quyet_dinh", "giay_phep", ...] '
+        "(default none).",
     )
 
     @field_validator("retention")
