@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 SCHEMAS = {"schemas"}
-STAGES = {"ocr", "storage", "classify", "catalog", "inbox"}
+STAGES = {"ocr", "storage", "classify", "catalog", "inbox", "sign"}
 APPLICATION = {"archive"}
 EDGES = {"flows", "sohoa", "web"}
 GENERATORS = {"samples"}
