@@ -16,6 +16,7 @@ class EventType(StrEnum):
     verified = "verified"
     described = "described"  # archival fields (number, date, issuer...) set or corrected by a person
     role_set = "role_set"  # the document's role in its dossier (component / result / form) set or derived
+    certified = "certified"  # a certified electronic copy (PAdES) signed, or its timestamps renewed (archive.certify)
 
 
 class EventOutcome(StrEnum):
