@@ -7,9 +7,9 @@ token. Account listings (`UserInfo`, `TokenInfo`) carry neither hash.
 
 The access log is append-only and chained: each entry's `hash` is the sha256 of the previous entry's hash and this
 entry's canonical JSON (`entry_hash`), so an edited entry no longer matches its hash and a deleted one leaves a gap
-in `seq` (or, at the end, a `seq` lower than SQLite's AUTOINCREMENT counter). Appends take the write lock first
-(BEGIN IMMEDIATE), read the last entry and insert the next in the same transaction, so processes appending at once
-take turns and the chain stays one line.
+in `seq` (or, at the end, a `seq` lower than SQLite's AUTOINCREMENT counter or PostgreSQL's sequence). Appends take
+the write lock first (BEGIN IMMEDIATE; an advisory lock on PostgreSQL), read the last entry and insert the next in
+the same transaction, so processes appending at once take turns and the chain stays one line.
 """
 
 from __future__ import annotations
@@ -37,10 +37,9 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from catalog.tables import metadata
+from catalog.tables import insert_into, metadata, take_write_lock
 from schemas.access import AccessEntry, AccessLogProblem, AgencyInfo, Role, TokenInfo, UserInfo
 from schemas.failures import SohoaFailure
 
@@ -220,7 +219,7 @@ def add_agency(
     """Add an agency (codes already checked by the caller); `replace` updates one already there (an import)."""
     values = {"code": code, "name": name, "parent": parent, "valid_from": valid_from, "valid_to": valid_to}
     with catalog.engine.begin() as connection:
-        statement = sqlite_insert(agencies).values(**values)
+        statement = insert_into(connection, agencies).values(**values)
         if replace:
             statement = statement.on_conflict_do_update(
                 index_elements=[agencies.c.code], set_={key: statement.excluded[key] for key in values if key != "code"}
@@ -282,7 +281,7 @@ def merge_agencies(catalog: Catalog, predecessors: Iterable[str], successor: str
     until the day before. All must be in the registry; a merger that would make a circle is refused."""
     olds = sorted(set(predecessors))
     with catalog.engine.connect() as connection:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        take_write_lock(connection)
         named = select(agencies.c.code).where(agencies.c.code.in_([*olds, successor]))
         known = set(connection.execute(named).scalars())
         missing = sorted({*olds, successor} - known)
@@ -294,7 +293,7 @@ def merge_agencies(catalog: Catalog, predecessors: Iterable[str], successor: str
             raise AgencyMergeCycle(successor)
         for old in olds:
             connection.execute(
-                sqlite_insert(agency_successors)
+                insert_into(connection, agency_successors)
                 .values(predecessor=old, successor=successor, on_date=on_date)
                 .on_conflict_do_update(
                     index_elements=[agency_successors.c.predecessor, agency_successors.c.successor],
@@ -545,7 +544,7 @@ def append_access(
         "detail": _canonical(detail or {}),
     }
     with catalog.engine.connect() as connection:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        take_write_lock(connection, "access_log")
         last = connection.execute(
             select(access_log.c.seq, access_log.c.hash).order_by(access_log.c.seq.desc()).limit(1)
         ).first()
@@ -554,6 +553,8 @@ def append_access(
         fields["prev_hash"] = prev_hash
         fields["hash"] = entry_hash(fields, prev_hash)
         connection.execute(access_log.insert().values(**fields))
+        if connection.dialect.name == "postgresql":  # its counter, like SQLite's AUTOINCREMENT one (see verify)
+            connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{access_log.name}', 'seq'), :seq)"), fields)
         connection.commit()
     return AccessEntry.model_validate(fields)
 
@@ -663,13 +664,22 @@ def verify_access_log(catalog: Catalog) -> list[AccessLogProblem]:
                     AccessLogProblem(seq=row.seq, problem="edited", detail="the entry does not match its hash")
                 )
             expected_seq, expected_prev = row.seq + 1, row.hash
-        highest = connection.execute(
-            text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": access_log.name}
-        ).scalar()
+        highest = _highest_seq_ever(connection)
     if highest is not None and int(highest) >= expected_seq:
         gap = f"{expected_seq}" if int(highest) == expected_seq else f"{expected_seq}..{highest}"
         problems.append(AccessLogProblem(seq=expected_seq, problem="missing", detail=f"seq {gap} absent (the last)"))
     return problems
+
+
+def _highest_seq_ever(connection) -> int | None:
+    """The highest `seq` ever appended, deleted or not: SQLite's AUTOINCREMENT counter, or the PostgreSQL sequence
+    `append_access` advances."""
+    if connection.dialect.name == "postgresql":
+        sequence = connection.execute(text(f"SELECT pg_get_serial_sequence('{access_log.name}', 'seq')")).scalar()
+        return connection.execute(text(f"SELECT last_value FROM {sequence}")).scalar()
+    return connection.execute(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": access_log.name}
+    ).scalar()
 
 
 def access_day(catalog: Catalog, day: date) -> list[AccessEntry]:

@@ -37,18 +37,20 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from catalog import schema
 from catalog.search import index as search_index
 from catalog.search import search as search_documents
 from catalog.search.query import code_key
 from catalog.tables import (
     DOCUMENT_ROLE_COLUMNS,
     DOCUMENT_SEARCH_COLUMNS,
+    SEARCH_KEY_SEQUENCE,
     audit_runs,
     documents,
     dossiers,
+    insert_into,
     metadata,
     ordinals,
     page_text,
@@ -60,8 +62,14 @@ from schemas.text import fold
 
 class CatalogUnavailable(SohoaFailure):
     code = "catalog_unavailable"
-    vi = "Không đọc/ghi được danh mục (catalog.db): tệp bị khoá, chỉ đọc, hỏng hoặc lỗi đĩa"
-    en = "The catalog (catalog.db) cannot be read or written: locked, read-only, damaged or a disk error"
+    vi = (
+        "Không đọc/ghi được danh mục: tệp catalog.db bị khoá, chỉ đọc, hỏng hoặc lỗi đĩa,"
+        " hoặc không kết nối được máy chủ PostgreSQL"
+    )
+    en = (
+        "The catalog cannot be read or written: catalog.db locked, read-only, damaged or a disk error,"
+        " or the PostgreSQL server cannot be reached"
+    )
     retryable = True
 
 
@@ -96,6 +104,14 @@ def _named_failure(context) -> None:
     the SQLite code and the catalog file, never the SQL or its parameters); anything else (a bug) goes on as it
     was."""
     error = context.original_exception
+    if context.engine is not None and context.engine.dialect.name == "postgresql":
+        import psycopg
+
+        if isinstance(error, psycopg.OperationalError) or context.is_disconnect:
+            # Never the server's message: it may quote the statement or its parameters.
+            url = context.engine.url
+            raise CatalogUnavailable(f"{url.host}:{url.port}/{url.database}: {type(error).__name__}") from None
+        return
     code = getattr(error, "sqlite_errorcode", None)
     if not isinstance(error, sqlite3.Error) or code is None or code & 0xFF not in _SQLITE_FILE_PROBLEMS:
         return
@@ -137,15 +153,17 @@ def _keep_ordinal(connection, document: Document) -> None:
     another document already holds is left to that one (`sohoa verify` reports the clash)."""
     if document.dossier and document.ordinal is not None:
         connection.execute(
-            sqlite_insert(ordinals)
+            insert_into(connection, ordinals)
             .values(dossier=document.dossier, ordinal=document.ordinal, doc_id=document.id)
             .on_conflict_do_nothing()
         )
 
 
 def _backfill_ordinals(connection) -> None:
-    """A catalog from before `ordinals` existed: its documents' ordinals, from their stored model, earliest
-    arrival first (if two claim one number, the first keeps it)."""
+    """A catalog from before `ordinals` existed (SQLite only: PostgreSQL catalogs came later): its documents'
+    ordinals, from their stored model, earliest arrival first (if two claim one number, the first keeps it)."""
+    if connection.dialect.name != "sqlite":
+        return
     ordinal = func.json_extract(documents.c.document, "$.ordinal")
     rows = connection.execute(
         select(documents.c.dossier, ordinal, documents.c.id)
@@ -154,7 +172,9 @@ def _backfill_ordinals(connection) -> None:
     ).all()
     for dossier, number, doc_id in rows:
         connection.execute(
-            sqlite_insert(ordinals).values(dossier=dossier, ordinal=int(number), doc_id=doc_id).on_conflict_do_nothing()
+            insert_into(connection, ordinals)
+            .values(dossier=dossier, ordinal=int(number), doc_id=doc_id)
+            .on_conflict_do_nothing()
         )
 
 
@@ -192,17 +212,16 @@ def _tags(document: Document) -> str:
 
 
 def _search_key(connection: Connection, doc_id: str) -> int:
-    """The document's key in the full-text index: its own, or the next free one (taken under the write lock the
-    caller's upsert of the row already holds)."""
+    """The document's key in the full-text index: its own, or a new one. SQLite: the next free one (taken under the
+    write lock the caller's upsert of the row already holds); PostgreSQL: from a sequence (writers run side by
+    side there, and two reading the same highest key would collide)."""
     key = connection.execute(select(documents.c.search_key).where(documents.c.id == doc_id)).scalar_one()
     if key is None:
-        connection.execute(
-            text(
-                "UPDATE documents SET search_key = (SELECT COALESCE(MAX(search_key), 0) + 1 FROM documents)"
-                " WHERE id = :id"
-            ),
-            {"id": doc_id},
-        )
+        if connection.dialect.name == "postgresql":
+            fresh = f"nextval('{SEARCH_KEY_SEQUENCE}')"
+        else:
+            fresh = "(SELECT COALESCE(MAX(search_key), 0) + 1 FROM documents)"
+        connection.execute(text(f"UPDATE documents SET search_key = {fresh} WHERE id = :id"), {"id": doc_id})
         key = connection.execute(select(documents.c.search_key).where(documents.c.id == doc_id)).scalar_one()
     return int(key)
 
@@ -271,15 +290,51 @@ def _upgrade_for_search(connection: Connection, index_was_there: bool) -> None:
         )
 
 
+def create_or_complete_schema(connection: Connection) -> None:
+    """The baseline revision's work (catalog/migrations/versions/0001_baseline.py), under the caller's lock: every
+    table, index and the full-text index created; a catalog from before migrations completed in place (columns
+    added and filled from each stored model, pages indexed, ordinals reserved)."""
+    had_ordinals = inspect(connection).has_table(ordinals.name)
+    had_index = search_index.exists(connection)  # (an index of an earlier layout is dropped here)
+    _upgrade_for_roles(connection)  # before create_all makes the index on the role column
+    metadata.create_all(connection)
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"CREATE SEQUENCE IF NOT EXISTS {SEARCH_KEY_SEQUENCE}")
+    search_index.create(connection)
+    _upgrade_for_search(connection, had_index)
+    if not had_ordinals:
+        _backfill_ordinals(connection)
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL of a catalog setting: sqlite:///path, or postgresql://... read with psycopg 3."""
+    for scheme in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    if url.startswith("sqlite:///"):
+        return url
+    raise InvalidSetting("SOHOA_CATALOG_URL: sqlite:///path or postgresql://user@host:port/database")
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on the catalog `url` names (see engine_url), with SQLite's settings and the named failures; the
+    schema not checked (catalog.schema does that; Catalog opens through it)."""
+    sqlalchemy_url = engine_url(url)
+    if sqlalchemy_url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(sqlalchemy_url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        # pool_pre_ping: a connection the server dropped (a restart) is replaced, not handed out broken.
+        engine = create_engine(sqlalchemy_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    event.listen(engine, "handle_error", _named_failure)
+    return engine
+
+
 class Catalog:
     def __init__(self, url: str):
-        if not url.startswith("sqlite:///"):
-            raise InvalidSetting("Only SQLite catalogs (sqlite:///path) are supported so far.")
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.url = url
-        self.engine: Engine = create_engine(url)
-        event.listen(self.engine, "connect", _sqlite_pragmas)
-        event.listen(self.engine, "handle_error", _named_failure)
+        self.engine: Engine = open_engine(url)
+        self.url = str(self.engine.url)
         try:
             self._prepare_schema()
         except BaseException:
@@ -287,32 +342,12 @@ class Catalog:
             raise
 
     def _prepare_schema(self) -> None:
-        """Create what is missing, under the write lock taken first (BEGIN IMMEDIATE): processes opening one
-        catalog at once take turns instead of racing to create the same tables."""
+        """Check the schema's revision (catalog.schema): an empty database is created at the latest one, an
+        older or newer catalog refused (nothing written: a catalog on read-only media still opens)."""
         with self.engine.connect() as connection:
-            found = inspect(connection)
-            columns, indexes = set(), set()
-            if found.has_table(documents.name):
-                columns = {column["name"] for column in found.get_columns(documents.name)}
-                indexes = {index["name"] for index in found.get_indexes(documents.name)}
-            if (
-                set(metadata.tables) | {search_index.FTS_TABLE} <= set(found.get_table_names())
-                and set(DOCUMENT_SEARCH_COLUMNS) | set(DOCUMENT_ROLE_COLUMNS) <= columns
-                and {index.name for index in documents.indexes} <= indexes
-                and search_index.current(connection)
-            ):
-                return  # nothing to create: no write lock taken (a catalog on read-only media still opens)
-        with self.engine.connect() as connection:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-            had_ordinals = inspect(connection).has_table(ordinals.name)
-            had_index = search_index.exists(connection)  # (an index of an earlier layout is dropped here)
-            _upgrade_for_roles(connection)  # before create_all makes the index on the role column
-            metadata.create_all(connection)
-            search_index.create(connection)
-            _upgrade_for_search(connection, had_index)
-            if not had_ordinals:
-                _backfill_ordinals(connection)
-            connection.commit()
+            found = schema.check(connection)
+        if found == "empty":
+            schema.migrate(self.engine)
 
     @classmethod
     def from_settings(cls, settings) -> Catalog:
@@ -352,7 +387,7 @@ class Catalog:
             **_search_columns(document),
         }
         with self.engine.begin() as connection:
-            statement = sqlite_insert(documents).values(**values)
+            statement = insert_into(connection, documents).values(**values)
             connection.execute(
                 statement.on_conflict_do_update(
                     index_elements=[documents.c.id],
@@ -393,6 +428,11 @@ class Catalog:
             search_index.replace_pages(
                 connection, key, display_title(document), _page_texts(connection, document.id), _tags(document)
             )
+
+    def page_texts(self, doc_id: str) -> list[str]:
+        """A document's pages' text, in order (empty strings for pages without text)."""
+        with self.engine.connect() as connection:
+            return _page_texts(connection, doc_id)
 
     def first_page_texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
         """The first page with text of each document (what classification reads)."""
@@ -452,7 +492,7 @@ class Catalog:
     def record_dossier(self, dossier: Dossier) -> None:
         values = {"code": dossier.code, "dossier": json.loads(dossier.model_dump_json())}
         with self.engine.begin() as connection:
-            statement = sqlite_insert(dossiers).values(**values)
+            statement = insert_into(connection, dossiers).values(**values)
             connection.execute(
                 statement.on_conflict_do_update(
                     index_elements=[dossiers.c.code], set_={"dossier": statement.excluded.dossier}
@@ -476,7 +516,7 @@ class Catalog:
         moment never get the same one."""
         values = {"code": dossier.code, "dossier": json.loads(dossier.model_dump_json())}
         with self.engine.begin() as connection:
-            done = connection.execute(sqlite_insert(dossiers).values(**values).on_conflict_do_nothing())
+            done = connection.execute(insert_into(connection, dossiers).values(**values).on_conflict_do_nothing())
             return done.rowcount == 1
 
     def ids(self) -> set[str]:
@@ -524,7 +564,7 @@ class Catalog:
             "report": report,
         }
         with self.engine.begin() as connection:
-            statement = sqlite_insert(audit_runs).values(**values)
+            statement = insert_into(connection, audit_runs).values(**values)
             connection.execute(
                 statement.on_conflict_do_update(
                     index_elements=[audit_runs.c.id],

@@ -60,6 +60,9 @@ documents = Table(
     Index("ix_documents_review", "in_review", "status", "agency", "received_at", "id"),  # the queue, oldest first
 )
 
+# Where PostgreSQL takes new `search_key`s from (catalog.records._search_key).
+SEARCH_KEY_SEQUENCE = "documents_search_key_seq"
+
 # Columns added to `documents` after catalogs were first made: added (empty) to an older catalog when it is opened.
 DOCUMENT_SEARCH_COLUMNS = ("search_key", "issued_date", "year", "number", "notation", "issuer")
 # Likewise, filled from `document` by SQL alone (no search index to rebuild).
@@ -109,3 +112,28 @@ ordinals = Table(
     Column("doc_id", String(64), nullable=False),
     UniqueConstraint("doc_id", name="one_ordinal_per_document"),
 )
+
+
+def insert_into(connection, table: Table):
+    """An INSERT that can say what to do on a conflict (`on_conflict_do_update` / `_do_nothing`, the same
+    spelling on both backends), in the dialect of `connection`."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+# The advisory locks sohoa takes on PostgreSQL, by what they serialise (any distinct numbers).
+_ADVISORY_LOCKS = {"catalog": 0x50480A02, "access_log": 0x50480A03}
+
+
+def take_write_lock(connection, what: str = "catalog") -> None:
+    """Begin a transaction that holds the catalog's write lock for `what` until it ends: SQLite's one write lock
+    (BEGIN IMMEDIATE), or a PostgreSQL advisory lock (other writers go on; those of the same `what` wait)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCKS[what]})")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

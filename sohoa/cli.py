@@ -12,6 +12,7 @@ import sohoa.cli_archive  # noqa: F401
 import sohoa.cli_classify  # noqa: F401
 import sohoa.cli_core  # noqa: F401
 import sohoa.cli_inbox  # noqa: F401
+import sohoa.cli_migrate  # noqa: F401
 import sohoa.cli_serve  # noqa: F401
 from schemas.failures import SohoaFailure
 from sohoa.app import app, setup_logging

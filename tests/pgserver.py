@@ -88,7 +88,9 @@ class PostgresServer:
         if self.as_root:
             self.log_path.touch()
             shutil.chown(self.log_path, self.user)
-        self._run("pg_ctl", "-D", str(self.data_dir), "-o", options, "-l", str(self.log_path), "-w", "-t", "60", "start")
+        self._run(
+            "pg_ctl", "-D", str(self.data_dir), "-o", options, "-l", str(self.log_path), "-w", "-t", "60", "start"
+        )
         self._wait_ready()
 
     def stop(self) -> None:

@@ -133,7 +133,7 @@ def test_two_sohoa_ingest_commands_at_once_on_a_new_archive(sohoa_home, tmp_path
     assert _stored_ordinals(store_from_settings(get_settings()), dossier) == [1, 2]
 
 
-def test_a_catalog_from_before_ordinal_reservations_opens_and_keeps_its_numbers(sohoa_home, tmp_path, monkeypatch):
+def test_a_catalog_from_before_ordinals_is_migrated_and_keeps_its_numbers(sohoa_home, tmp_path, monkeypatch):
     monkeypatch.setenv("SOHOA_OCR_LANG", "eng")
     dossier = f"{DOSSIER_STEM}0500"
     store = store_from_settings(get_settings())
@@ -145,6 +145,10 @@ def test_a_catalog_from_before_ordinal_reservations_opens_and_keeps_its_numbers(
     # What the code before this change made: the same tables, without `ordinals`.
     with sqlite3.connect(sohoa_home / "catalog.db") as database:
         database.execute("DROP TABLE IF EXISTS ordinals")
+        database.execute("DROP TABLE alembic_version")
+    refused = run_sohoa("search", "document", env={"SOHOA_HOME": str(sohoa_home)})
+    assert refused.returncode == 1 and "sohoa migrate" in refused.stderr  # refused as it is, nothing changed
+    assert run_sohoa("migrate", env={"SOHOA_HOME": str(sohoa_home)}).returncode == 0
 
     from archive.ingest import ingest_paths
 

@@ -470,7 +470,7 @@ def test_ingest_gives_a_document_its_types_role(archive, sample_dossier, tmp_pat
 def test_an_older_catalog_gets_the_role_column_filled_from_its_documents(archive):
     import sqlite3
 
-    from catalog.records import Catalog
+    from _legacy import as_before_migrations, migrated
 
     document = record(archive, A, H33, RESULT, b"before roles")
     path = archive.settings.home_dir / "catalog.db"
@@ -479,7 +479,8 @@ def test_an_older_catalog_gets_the_role_column_filled_from_its_documents(archive
         for index in ("ix_documents_roles", "ix_documents_number_notation"):
             connection.execute(f"DROP INDEX {index}")
         connection.execute("ALTER TABLE documents DROP COLUMN role")
-    reopened = Catalog(f"sqlite:///{path}")
+    as_before_migrations(path)
+    reopened = migrated(path)
     try:
         with reopened.engine.connect() as connection:
             found = connection.exec_driver_sql("SELECT role FROM documents WHERE id = ?", (document.id,)).scalar()

@@ -613,7 +613,9 @@ def test_the_api_corrects_a_documents_fields_with_the_same_checks(app):
 def test_an_older_catalog_gets_the_review_column_filled_and_the_queue_is_the_same(tmp_path):
     import sqlite3
 
-    from catalog import Catalog, views
+    from _legacy import as_before_migrations, migrated
+
+    from catalog import views
 
     catalog_path = tmp_path / "catalog.db"
     settings = Settings(home=tmp_path, store_url="", catalog_url=f"sqlite:///{catalog_path}")
@@ -630,7 +632,8 @@ def test_an_older_catalog_gets_the_review_column_filled_and_the_queue_is_the_sam
     with sqlite3.connect(catalog_path) as connection:  # as a catalog made before the column existed
         connection.execute("DROP INDEX ix_documents_review")
         connection.execute("ALTER TABLE documents DROP COLUMN in_review")
-    reopened = Catalog(f"sqlite:///{catalog_path}")
+    as_before_migrations(catalog_path)
+    reopened = migrated(catalog_path)
     try:
         assert [item.id for item in views.review_queue(reopened.engine, None)] == before
         assert views.review_count(reopened.engine, [H33]) == 1 and views.review_count(reopened.engine, [X99]) == 0

@@ -1,0 +1,1 @@
+"""The catalog's schema migrations (Alembic): `catalog.schema` applies them (`sohoa migrate`)."""
