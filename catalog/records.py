@@ -290,6 +290,23 @@ def _upgrade_for_search(connection: Connection, index_was_there: bool) -> None:
         )
 
 
+# The tables of the baseline revision: a table added later is created by its own revision, not here.
+BASELINE_TABLES = (
+    "documents",
+    "page_text",
+    "audits",
+    "dossiers",
+    "ordinals",
+    "agencies",
+    "agency_successors",
+    "users",
+    "user_agencies",
+    "tokens",
+    "token_agencies",
+    "access_log",
+)
+
+
 def create_or_complete_schema(connection: Connection) -> None:
     """The baseline revision's work (catalog/migrations/versions/0001_baseline.py), under the caller's lock: every
     table, index and the full-text index created; a catalog from before migrations completed in place (columns
@@ -297,7 +314,7 @@ def create_or_complete_schema(connection: Connection) -> None:
     had_ordinals = inspect(connection).has_table(ordinals.name)
     had_index = search_index.exists(connection)  # (an index of an earlier layout is dropped here)
     _upgrade_for_roles(connection)  # before create_all makes the index on the role column
-    metadata.create_all(connection)
+    metadata.create_all(connection, tables=[metadata.tables[name] for name in BASELINE_TABLES])
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"CREATE SEQUENCE IF NOT EXISTS {SEARCH_KEY_SEQUENCE}")
     search_index.create(connection)

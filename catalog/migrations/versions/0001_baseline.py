@@ -3,9 +3,10 @@ dossiers, ordinals, audits, agencies, users, tokens, the access log), created on
 made before migrations existed (SQLite, by sohoa before this revision) is completed in place, as those versions
 did when they opened it.
 
-This revision builds from `catalog.tables` as it stands: the next change to the tables is a new revision, and
-this one's body is then frozen (the tables' definitions copied in) so that an empty database still gets the
-baseline before the change.
+It builds the tables `catalog.records.BASELINE_TABLES` names from `catalog.tables` as they stand: a new table is
+created by its own revision (not here); a change to one of these tables is a new revision too, and this one's
+body is then frozen (those tables' definitions copied in) so that an empty database still gets the baseline
+before the change. tests/test_catalog_schema.py compares a migrated catalog with the tables' definitions.
 
 Revision ID: 0001
 Revises:
