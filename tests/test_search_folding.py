@@ -3,6 +3,7 @@
 import unicodedata
 
 import pytest
+from _search_backends import BACKENDS, backend_url
 
 from catalog import Catalog
 from catalog.search.query import match_expression, snippet
@@ -53,9 +54,14 @@ def _document(doc_id, dossier, doc_type, title):
     )
 
 
+@pytest.fixture(params=BACKENDS)
+def catalog_url(request, tmp_path):
+    return backend_url(request, tmp_path)
+
+
 @pytest.fixture
-def catalog(tmp_path):
-    catalog = Catalog(f"sqlite:///{tmp_path}/catalog.db")
+def catalog(catalog_url):
+    catalog = Catalog(catalog_url)
     catalog.record(
         _document("qd", "HS-1", DocType.quyet_dinh, "QUYẾT ĐỊNH Về việc giao đất"),
         {"original": "a/original.jpg"},

@@ -1,5 +1,8 @@
 """Search behind the catalog: the query language (`query`), the two-form FTS5 index (`index`), and `search`.
 
+On PostgreSQL (the engine's dialect) the index is `postgres`'s (tsvector + GIN) and `search` hands the counting and
+ranking to `postgres.search`, which follows the same steps, thresholds and estimates as the SQLite code below.
+
 `search` ranks documents by their best page inside FTS5 and reads only the page of hits asked for; it counts the
 matching documents and their facets (type, agency, year) from the index's rowids joined to the indexed columns of
 `documents`. Every restriction (the caller's `agencies`, the filters typed in the query and those passed as
@@ -14,8 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from catalog.search import index
-from catalog.search.query import Filters, InvalidQuery, ParsedQuery, doc_type_slug, parse, snippet
+from catalog.search import index, postgres
+from catalog.search.common import Conditions as _Conditions
+from catalog.search.common import conditions, facets, tag_groups
+from catalog.search.query import InvalidQuery, ParsedQuery, parse, snippet
 from schemas import SearchHit, SearchResult
 
 __all__ = ["InvalidQuery", "SORTS", "search"]
@@ -23,7 +28,6 @@ __all__ = ["InvalidQuery", "SORTS", "search"]
 SORTS = ("relevance", "date")
 MAX_LIMIT = 1000
 MAX_OFFSET = 100_000
-FACETS = ("doc_type", "agency", "year")
 # bm25 ranking is computed by FTS5 for every candidate page, and its idf reads every row holding each query word:
 # when more documents than this match, the first hits are taken among the newest RANKED_PAGES matching pages (index
 # order, i.e. the most recently recorded) and ordered in tiers (exact form, title) instead (`_ranked_in_tiers`),
@@ -34,123 +38,9 @@ RANKED_PAGES = 1000
 # from the documents of the newest COUNTED_PAGES matching pages, scaled to the whole archive by document key
 # (SearchResult.total_is_estimate), so a word found on most pages of a large archive costs the same as a rarer one.
 COUNTED_PAGES = 20_000
-MAX_TAGGED_YEARS = 10  # a wider nam: or ngay: range is left to the SQL condition alone
 # Documents without a date sort after those with one, then by arrival.
 # (NULL is the smallest value in SQLite: DESC puts undated documents last, and the index on the columns serves it.)
 _BY_DATE = "d.issued_date DESC, d.received_at DESC, d.id DESC"
-
-
-class _Conditions:
-    """A WHERE clause over `documents d` with its bound parameters (never a typed value inside the SQL)."""
-
-    def __init__(self) -> None:
-        self.clauses: list[str] = ["d.status = 'archived'"]
-        self.params: dict[str, Any] = {}
-
-    def bind(self, value: Any) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = value
-        return f":{name}"
-
-    def one_of(self, column: str, values: Collection[Any]) -> None:
-        self.clauses.append(f"{column} IN ({', '.join(self.bind(value) for value in values)})")
-
-    def add(self, template: str, *values: Any) -> None:
-        self.clauses.append(template.format(*(self.bind(value) for value in values)))
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.clauses)
-
-
-def _conditions(
-    filters: Filters,
-    *,
-    agencies: Collection[str] | None,
-    doc_type: str | None,
-    agency: str | None,
-    dossier: str | None,
-) -> _Conditions:
-    where = _Conditions()
-    if agencies is not None:
-        where.one_of("d.agency", sorted(set(agencies)))
-    if doc_type:
-        where.add("d.doc_type = {}", doc_type_slug(doc_type))
-    if agency:
-        where.add("d.agency = {}", agency.strip().upper())
-    if dossier:
-        where.add("d.dossier = {}", dossier)
-    if filters.doc_types:
-        where.one_of("d.doc_type", sorted(filters.doc_types))
-    if filters.agencies:
-        where.one_of("d.agency", sorted(filters.agencies))
-    if filters.dossiers:
-        codes = {code for value in filters.dossiers for code in (value, value.upper())}
-        where.one_of("d.dossier", sorted(codes))
-    if filters.years:
-        years = [f"d.year BETWEEN {where.bind(first)} AND {where.bind(last)}" for first, last in filters.years]
-        where.clauses.append("(" + " OR ".join(years) + ")")
-    for start, end in filters.dates:
-        where.add("d.issued_date BETWEEN {} AND {}", start, end)
-    for number in filters.numbers:
-        where.add("d.number = {}", number)
-    for of_number, notation in filters.notations:
-        if of_number is None:
-            where.add("d.notation = {}", notation)
-        else:
-            where.add("d.number = {} AND d.notation = {}", of_number, notation)
-    for issuer in filters.issuers:
-        where.add("instr(d.issuer, {}) > 0", issuer)
-    return where
-
-
-def _tag_groups(
-    filters: Filters,
-    *,
-    agencies: Collection[str] | None,
-    doc_type: str | None,
-    agency: str | None,
-    dossier: str | None,
-) -> list[list[str]]:
-    """The same restrictions as `_conditions`, as index tokens (agency, type, year, dossier), so FTS5 reads only
-    the pages they allow; the SQL conditions still decide."""
-    groups = []
-    if agencies is not None:
-        groups.append([index.tag("ag", code) for code in sorted(set(agencies))])
-    if agency:
-        groups.append([index.tag("ag", agency.strip().upper())])
-    if doc_type:
-        groups.append([index.tag("ty", doc_type_slug(doc_type))])
-    if filters.doc_types:
-        groups.append([index.tag("ty", slug) for slug in sorted(filters.doc_types)])
-    if filters.agencies:
-        groups.append([index.tag("ag", code) for code in sorted(filters.agencies)])
-    if dossier:
-        groups.append([index.tag("ds", dossier)])
-    if filters.dossiers:
-        groups.append([index.tag("ds", code) for value in sorted(filters.dossiers) for code in (value, value.upper())])
-    years = [
-        year for first, last in filters.years if last - first <= MAX_TAGGED_YEARS for year in range(first, last + 1)
-    ]
-    if (
-        filters.years
-        and len(years) <= MAX_TAGGED_YEARS
-        and all(last - first <= MAX_TAGGED_YEARS for first, last in filters.years)
-    ):
-        groups.append([index.tag("yr", year) for year in sorted(set(years))])
-    for start, end in filters.dates:
-        months = _months(start, end)
-        if months is not None:
-            groups.append([index.tag("mo", month) for month in months])
-    return groups
-
-
-def _months(start: str, end: str) -> list[str] | None:
-    """The months (YYYY-MM) from one ISO date to another, None if more than MAX_TAGGED_YEARS years of them."""
-    first, last = int(start[:4]) * 12 + int(start[5:7]) - 1, int(end[:4]) * 12 + int(end[5:7]) - 1
-    if last - first > MAX_TAGGED_YEARS * 12 or last < first:
-        return None
-    return [f"{month // 12:04d}-{month % 12 + 1:02d}" for month in range(first, last + 1)]
 
 
 def _matching_documents(
@@ -202,35 +92,6 @@ def _sample_boundary(connection: Connection, parsed: ParsedQuery) -> tuple[int, 
     boundary_key = boundary >> index.PAGE_BITS
     documents = connection.execute(text("SELECT COUNT(*) FROM documents")).scalar_one()
     return boundary, (last - first + 1) / max(1, last - boundary_key), documents
-
-
-def _facets(
-    connection: Connection, matching: str, params: dict[str, Any], scale: float = 1.0, most: int | None = None
-) -> tuple[int, dict[str, dict[str, int]]]:
-    """(number of matching documents, counts per type, agency and year), in one pass over the matching set;
-    counts multiplied by `scale` (an estimate from a sample), the total at most `most`."""
-    rows = connection.execute(
-        text(
-            "WITH m AS MATERIALIZED"
-            f" (SELECT d.doc_type AS doc_type, d.agency AS agency, d.year AS year FROM {matching})"
-            " SELECT 'total', NULL, COUNT(*) FROM m"
-            " UNION ALL SELECT 'doc_type', doc_type, COUNT(*) FROM m GROUP BY doc_type"
-            " UNION ALL SELECT 'agency', agency, COUNT(*) FROM m GROUP BY agency"
-            " UNION ALL SELECT 'year', year, COUNT(*) FROM m GROUP BY year"
-        ),
-        params,
-    ).all()
-    facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    total = 0
-    for name, value, found in rows:
-        count = round(found * scale) if scale != 1.0 else found
-        if name == "total":
-            total = count if most is None else min(count, most)
-        elif value is not None:
-            facets[name][str(value)] = count
-    return total, {
-        name: dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))) for name, counts in facets.items()
-    }
 
 
 def _ranked(
@@ -364,21 +225,30 @@ def search(
         raise InvalidQuery(f"offset: 0..{MAX_OFFSET}")
     limit = max(1, min(limit, MAX_LIMIT))
     parsed = parse(query)
-    where = _conditions(parsed.filters, agencies=agencies, doc_type=doc_type, agency=agency, dossier=dossier)
-    parsed.restrict = _tag_groups(parsed.filters, agencies=agencies, doc_type=doc_type, agency=agency, dossier=dossier)
+    dialect = engine.dialect.name
+    where = conditions(
+        parsed.filters, agencies=agencies, doc_type=doc_type, agency=agency, dossier=dossier, dialect=dialect
+    )
+    parsed.restrict = tag_groups(parsed.filters, agencies=agencies, doc_type=doc_type, agency=agency, dossier=dossier)
     if parsed.empty or (agencies is not None and not agencies):
         return SearchResult(total=0, hits=[])
+    if dialect == "postgresql":
+        limits = postgres.Limits(COUNTED_PAGES, RANK_ALL_UP_TO_DOCUMENTS, RANKED_PAGES)
+        with engine.connect() as connection:
+            total, counts, ranked, estimated = postgres.search(connection, parsed, where, sort, limit, offset, limits)
+            hits = _hits(connection, ranked, parsed)
+        return SearchResult(total=total, hits=hits, facets=counts, total_is_estimate=estimated)
     with engine.connect() as connection:
         sample = _sample_boundary(connection, parsed)
         if sample is None:
             matching, params = _matching_documents(parsed, where)
-            total, facets = _facets(connection, matching, params)
+            total, counts = facets(connection, matching, params)
         else:
             matching, params = _matching_documents(parsed, where, newer_than=sample[0])
-            total, facets = _facets(connection, matching, params, scale=sample[1], most=sample[2])
+            total, counts = facets(connection, matching, params, scale=sample[1], most=sample[2])
         ranked = _ranked(connection, parsed, where, sort, limit, offset, total) if total > offset else []
         hits = _hits(connection, ranked, parsed)
-    return SearchResult(total=total, hits=hits, facets=facets, total_is_estimate=sample is not None)
+    return SearchResult(total=total, hits=hits, facets=counts, total_is_estimate=sample is not None)
 
 
 def _hits(connection: Connection, ranked: list[tuple[str, int, float]], parsed: ParsedQuery) -> list[SearchHit]:

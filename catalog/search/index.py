@@ -13,6 +13,10 @@ A fifth column, `tags`, holds one token per value a search restricts by (agency,
 holds a common word and dropping most of them in the join. Its bm25 weight is 0.
 
 The original text stays in `page_text`, where snippets are cut from.
+
+On PostgreSQL (`connection.dialect.name == "postgresql"`) the same functions keep `catalog.search.postgres`'s
+index instead (a tsvector per page with a GIN index, the same two forms folded by the same Python functions): each
+public function here dispatches on the connection's dialect, so callers never name a backend.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from catalog.search import postgres
 from schemas.text import exact_form, fold
 
 FTS_TABLE = "search_pages_fts"
@@ -43,7 +48,20 @@ CREATE_STATEMENTS = (
 OLD_TABLES = ("page_fts", "search_fts")
 
 
+def _on_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def table_name(connection: Connection) -> str:
+    """The index's table on this connection's backend."""
+    return postgres.TABLE if _on_postgres(connection) else FTS_TABLE
+
+
 def create(connection: Connection) -> None:
+    """Create the index if missing (idempotent; inside the caller's transaction on PostgreSQL)."""
+    if _on_postgres(connection):
+        postgres.create(connection)
+        return
     for statement in CREATE_STATEMENTS:
         connection.execute(text(statement))
     weights = ", ".join(str(weight) for weight in COLUMN_WEIGHTS)
@@ -56,6 +74,8 @@ def create(connection: Connection) -> None:
 
 def current(connection: Connection) -> bool:
     """The index is there, with the columns of this layout (read only)."""
+    if _on_postgres(connection):
+        return postgres.current(connection)
     found = connection.execute(
         text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": FTS_TABLE}
     ).first()
@@ -66,6 +86,8 @@ def current(connection: Connection) -> bool:
 
 def exists(connection: Connection) -> bool:
     """The index is there with all its columns; one of an earlier layout is dropped (to be created and filled)."""
+    if _on_postgres(connection):
+        return postgres.exists(connection)
     if current(connection):
         return True
     connection.execute(text(f"DROP TABLE IF EXISTS {FTS_TABLE}"))
@@ -98,6 +120,9 @@ def delete(connection: Connection, search_key: int | None) -> None:
     """Remove one document's pages from the index (a rowid range: only its own rows are touched)."""
     if search_key is None:
         return
+    if _on_postgres(connection):
+        postgres.delete(connection, search_key)
+        return
     first, last = _rowid_range(search_key)
     connection.execute(
         text(f"DELETE FROM {FTS_TABLE} WHERE rowid BETWEEN :first AND :last"), {"first": first, "last": last}
@@ -108,6 +133,9 @@ def replace_pages(
     connection: Connection, search_key: int, title: str, page_texts: Sequence[str], tags: str = ""
 ) -> None:
     """Index a document's pages, replacing whatever was indexed for it before (reindexing is idempotent)."""
+    if _on_postgres(connection):
+        postgres.replace_pages(connection, search_key, title, page_texts, tags)
+        return
     delete(connection, search_key)
     exact_title, folded_title = exact_form(title), fold(title)
     rows = [
