@@ -234,7 +234,7 @@ class _Ingest:
     """The stages of one ingest call, shared by its documents: the archive, the classifier model, the runner."""
 
     def __init__(self, agency: str | None, archive: Archive, run: StageRunner, read_ahead_pages: bool):
-        self.agency, self.run = agency, run
+        self.agency, self.run, self.archive = agency, run, archive
         self.settings, self.store, self.catalog = archive.settings, archive.store, archive.catalog
         self.options = OcrOptions.from_settings(self.settings)
         self.read_ahead_pages = read_ahead_pages
@@ -347,6 +347,10 @@ class _Ingest:
             if stored.duplicate:
                 return _duplicate_in_store(item, source, stored, self.store, self.catalog)
             run(INDEX, self.catalog, stored.document, stored.keys, ocr_done.result, label)
+            if stored.document.doc_type in self.settings.certify_after_ingest:  # a result type the agency certifies
+                from archive.certify import certify_after_ingest
+
+                certify_after_ingest(self.archive, stored.document)
         except SohoaFailure as failure:
             return _quarantined(item, failure, source)
         except Exception as error:  # a bug must not stop the batch; the log keeps the details

@@ -9,6 +9,7 @@ import typer
 
 import sohoa.cli_admin  # noqa: F401
 import sohoa.cli_archive  # noqa: F401
+import sohoa.cli_certify  # noqa: F401
 import sohoa.cli_classify  # noqa: F401
 import sohoa.cli_core  # noqa: F401
 import sohoa.cli_inbox  # noqa: F401

@@ -19,14 +19,18 @@ def verify(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Kiểm tra toàn vẹn kho lưu trữ (SHA-256) / fixity audit; exit 1 if problems remain."""
+    """Kiểm tra toàn vẹn kho lưu trữ (SHA-256) và chữ ký số của bản sao điện tử / fixity audit and certified
+    copies' signatures; exit 1 if problems remain."""
     from archive.audit import ISSUE_KINDS, run_audit, summary
+    from archive.certify import verify_certified
 
     try:
         report = run_audit(sample_pct=sample, repair=repair, settings=get_settings())
+        certified = verify_certified(settings=get_settings())
     except SohoaFailure as failure:
         fail(failure, as_json)
     payload = report.model_dump(mode="json")
+    payload["certified"] = [check.model_dump(mode="json") for check in certified]
     if as_json:
         emit(payload)
     else:
@@ -34,8 +38,14 @@ def verify(
             for issue in payload[name]:
                 state = "đã sửa / repaired" if issue["repaired"] else name
                 typer.echo(f"{state:20} {issue['store']}  {issue['key']}  {issue['detail']}")
+        for check in certified:
+            if not check.ok:
+                typer.echo(f"{'certified_invalid':20} {check.key}  {'; '.join(check.problems)}")
     typer.echo(f"Kiểm tra {report.id}: {summary(report)}", err=True)
-    if report.problems:
+    invalid = sum(not check.ok for check in certified)
+    if certified:
+        typer.echo(f"Bản sao điện tử: {len(certified)} kiểm tra chữ ký số, {invalid} không hợp lệ", err=True)
+    if report.problems or invalid:
         raise typer.Exit(1)
 
 
