@@ -88,3 +88,17 @@ def test_renew_timestamps_from_the_command_line(sohoa_home, monkeypatch, cli_pki
     (report,) = json.loads(done.stdout)["documents"]
     assert report["status"] == "renewed" and "certified-" in report["key"]
     assert run_sohoa("verify").returncode == 0
+
+
+def test_the_certify_flow_wraps_the_same_call(sohoa_home, monkeypatch, cli_pki, tmp_path):
+    """The flows' own functions (`.fn`: no Prefect server needed); a refused document fails the run by name."""
+    from flows.certify import CertifyRefused, certify_documents, renew_certified_timestamps
+
+    signing_env(monkeypatch, cli_pki, tmp_path)
+    ours = archived(tmp_path)
+    theirs = archived(tmp_path, agency=pki.OTHER_CODE, ordinal=2, shade=225)
+    (report,) = certify_documents.fn(doc_ids=[ours.id], copy_form="SAO Y")
+    assert report["status"] == "certified"
+    with pytest.raises(CertifyRefused):
+        certify_documents.fn(doc_ids=[theirs.id])
+    assert [r["status"] for r in renew_certified_timestamps.fn(within_days=30)] == ["not_due"]
