@@ -114,6 +114,21 @@ ordinals = Table(
 )
 
 
+# Each file's report of an ingest flow run (flows/ingest.py), so that the caller that started the run on a worker of
+# another machine reads them back from the shared catalog (flows/dispatch.py; catalog.reports). One row per input
+# file, by its position among the run's inputs; written as each file finishes and again at the end of the run.
+# Created by revision 0002 (catalog/migrations/versions/0002_ingest_reports.py).
+ingest_reports = Table(
+    "ingest_reports",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("report", JSON, nullable=False),  # schemas.DocumentReport as JSON
+    Column("recorded_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
 def insert_into(connection, table: Table):
     """An INSERT that can say what to do on a conflict (`on_conflict_do_update` / `_do_nothing`, the same
     spelling on both backends), in the dialect of `connection`."""

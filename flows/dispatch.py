@@ -12,21 +12,20 @@ Getting each file's report back from a worker (`_through_deployment`)
 A flow run started through a deployment runs in another process, perhaps on another machine; Prefect hands the
 caller only its final state. Two sources of truth are used, in this order:
 
-1. The run's own return value - the reports, exactly as an in-process ingest gives them, quarantine reasons
-   included. The `ingest` deployment persists it (prefect.yaml: PREFECT_RESULTS_PERSIST_BY_DEFAULT with the
-   JSON serializer, and PREFECT_TASKS_DEFAULT_PERSIST_RESULT=false so no page or image is ever written as a
-   task result). The caller reads it where the worker wrote it: the same path when both are on one machine
-   (PREFECT_LOCAL_STORAGE_PATH), a shared folder or a default result-storage block when they are not.
-2. When that cannot be read (the result storage is not shared with this machine, a deployment created without
-   those settings), or the run did not complete (Failed, Crashed, Cancelled), each file is looked up in the
-   shared catalog by its document id (`storage.layout.document_id(dossier, sha256)`, the id ingest gives it):
-   there, it is `archived` - or `duplicate` if the catalog already had it before the run started; not there, it
-   is `quarantined` with a named reason that says what happened to the run and names it (`ingest_run_failed`,
-   `ingest_run_crashed`, `ingest_run_cancelled`, `ingest_result_missing`). A run that crashed half-way through
-   a dossier thus reports the files it did archive as archived. The catalog must be the one the workers write
-   (the same SOHOA_CATALOG_URL / SOHOA_HOME): with workers on other machines it has to be shared anyway.
+1. The reports the run kept in the shared catalog under its flow run id (`archive.run_reports`: each file's as it
+   is finished, all of them again at the end of the run) - exactly as an in-process ingest gives them, quarantine
+   reasons included. The catalog is the one the workers write (the same SOHOA_CATALOG_URL, PostgreSQL across
+   machines): no result storage and no folder shared between machines. A catalog that stays unreachable while
+   they are read (a PostgreSQL restart lasting longer than the retries) is `ReportsUnreadable`, retryable.
+2. Each file the run kept no report for (it failed, crashed - a worker killed, its machine lost, marked Crashed
+   by the server's zombie-run automation when its heartbeats stop - or was cancelled; or it ran against another
+   catalog) is looked up in the catalog by its document id (`storage.layout.document_id(dossier, sha256)`, the id
+   ingest gives it): there, it is `archived` - or `duplicate` if the catalog already had it before the run
+   started; not there, it is `quarantined` with a named reason that says what happened to the run and names it
+   (`ingest_run_failed`, `ingest_run_crashed`, `ingest_run_cancelled`, `ingest_result_missing`). A run that
+   crashed half-way through a dossier thus reports the files it did archive as archived.
 
-The caller never unpickles anything (the result is JSON) and never raises for a run that went wrong.
+The caller never unpickles anything (the reports are JSON) and never raises for a run that went wrong.
 """
 
 from __future__ import annotations
@@ -106,6 +105,13 @@ class IngestResultMissing(SohoaFailure):
     en = "The Prefect flow run completed but its reports cannot be read, and the file is not in the catalog"
 
 
+class ReportsUnreadable(SohoaFailure):
+    code = "ingest_reports_unreadable"
+    vi = "Không đọc được báo cáo của lượt chạy Prefect từ danh mục (danh mục tạm thời không truy cập được)"
+    en = "The Prefect flow run's reports cannot be read from the catalog (the catalog cannot be reached for now)"
+    retryable = True
+
+
 def prefect_server_configured() -> bool:
     if os.environ.get("PREFECT_API_URL"):
         return True
@@ -152,7 +158,7 @@ def _through_deployment(
     known_before = _catalog_meta_keys(settings, {item.dossier for item in items})
     flow_run = _start(absolute, dossier, agency, _job_variables(job_variables))
     flow_run = _wait(flow_run)
-    reports, why_not = _run_reports(flow_run)
+    reports, why_not = _run_reports(flow_run, settings)
     by_source: dict[str, list[DocumentReport]] = {}
     for report in reports:
         by_source.setdefault(report.source, []).append(report)
@@ -163,6 +169,8 @@ def _through_deployment(
         results.append(report.model_copy(update={"source": str(item.path)}) if report else None)
     if any(report is None for report in results):
         failure = _run_failure(flow_run, why_not)
+        if why_not.startswith(ReportsUnreadable.code):
+            failure = ReportsUnreadable(f"flow run {flow_run.name!r} ({flow_run.id}), {flow_run.state.name}: {why_not}")
         missing = [item for item, report in zip(items, results) if report is None]
         fallback = iter(_reports_from_catalog(missing, settings, known_before, failure))
         results = [report if report is not None else next(fallback) for report in results]
@@ -282,24 +290,20 @@ def _wait(flow_run):
     return flow_run
 
 
-def _run_reports(flow_run) -> tuple[list[DocumentReport], str]:
-    """The reports the run returned, if it completed and its result can be read here; else why not."""
+def _run_reports(flow_run, settings: Settings) -> tuple[list[DocumentReport], str]:
+    """The reports the run kept in the catalog (all, some or none of its files'); if not all, why not."""
+    from archive.run_reports import recorded_reports
+
     state = flow_run.state
-    if not state.is_completed():
-        return [], state.message or state.name
     try:
-        value = state.result(raise_on_failure=False)
-        if not isinstance(value, list):
-            raise TypeError(f"the result is a {type(value).__name__}, not a list of reports")
-        return [DocumentReport.model_validate(report) for report in value], ""
-    except Exception as error:
-        log.info(
-            "reports of flow run %r (%s) not readable here, the catalog tells instead: %s",
-            flow_run.name,
-            flow_run.id,
-            error,
-        )
-        return [], f"{type(error).__name__}: {error}"
+        reports = recorded_reports(str(flow_run.id), settings)
+    except Exception as error:  # the catalog stays away: each file is looked up there again, then given back
+        detail = f"{error.code}: {error.detail}" if isinstance(error, SohoaFailure) else type(error).__name__
+        log.warning("reports of flow run %r (%s) not readable: %s", flow_run.name, flow_run.id, detail)
+        return [], f"{ReportsUnreadable.code}: {detail}"
+    if not state.is_completed():
+        return reports, state.message or state.name
+    return reports, "" if reports else "no report in the catalog"
 
 
 def _run_failure(flow_run, why: str) -> SohoaFailure:

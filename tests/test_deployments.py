@@ -318,11 +318,12 @@ def test_prefect_deploy_all_creates_every_deployment_with_its_schedule(prefect_s
     assert int(found["nightly-backlog"].job_variables["env"]["SOHOA_OCR_WORKERS"]) >= 1
     assert found["ingest-inbox"].global_concurrency_limit.limit == 1
     assert found["ingest-inbox"].concurrency_options.collision_strategy.value == "CANCEL_NEW"
-    # The ingest deployment persists its reports (JSON), never task results: flows/dispatch.py reads them.
+    # The ingest deployment persists no result (its reports go to the shared catalog, where flows/dispatch.py reads
+    # them), and sends heartbeats that the zombie-run automation (flows/automations.yaml) watches.
     assert found["ingest"].job_variables["env"] == {
-        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
         "PREFECT_TASKS_DEFAULT_PERSIST_RESULT": "false",
-        "PREFECT_RESULTS_DEFAULT_SERIALIZER": "json",
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
     }
     assert "paths" in found["ingest"].parameter_openapi_schema["required"]
 
@@ -454,12 +455,12 @@ def _cancel_when_queued(server: Server, name: str, deadline: float, errors: list
 # Each way a run can end without its reports reaching the caller: the files are looked up in the shared catalog.
 # Real runs on the real worker: `command: false` makes its process exit 1 (the worker marks the run Crashed); a
 # worker whose SOHOA settings are invalid fails the flow (Failed); a run cancelled while queued in a paused pool;
-# a run that completes without persisting its result (a deployment made without prefect.yaml's settings).
+# a run that completes but kept its reports in another catalog than the caller's (a worker set up wrongly).
 # A run that failed or crashed whole is not the file's fault (retryable: the watcher gives the file back to the
 # inbox); a cancelled run, or a completed one that did not archive the file, quarantines it for a person.
 OUTCOMES = {
-    "completed-without-result": (
-        {"env": {"PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false"}},
+    "completed-elsewhere": (
+        {"env": {"SOHOA_CATALOG_URL": "sqlite:///{tmp_path}/elsewhere.db"}},
         "ingest_result_missing",
         False,
     ),
@@ -478,6 +479,8 @@ def test_when_the_reports_do_not_come_back_the_catalog_tells(
     from schemas.settings import get_settings
 
     job_variables, code, retryable = OUTCOMES[outcome]
+    if outcome == "completed-elsewhere":
+        job_variables = {"env": {"SOHOA_CATALOG_URL": f"sqlite:///{tmp_path}/elsewhere.db"}}
     dossier = f"{SAMPLE_DOSSIER}-{outcome}"
     original, empty, known_id = _archived_and_empty(tmp_path, dossier, seed=len(outcome))
     errors: list = []
@@ -508,7 +511,7 @@ def test_when_the_reports_do_not_come_back_the_catalog_tells(
     assert (
         flow_run.state.type.value
         == {
-            "completed-without-result": "COMPLETED",
+            "completed-elsewhere": "COMPLETED",
             "failed": "FAILED",
             "crashed": "CRASHED",
             "cancelled": "CANCELLED",
