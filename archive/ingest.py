@@ -130,7 +130,7 @@ def index_stage(catalog: Catalog, document: Document, keys: dict[str, str], ocr:
 # The stages and their retry policies: transient failures of the store and the catalog are retried (a server
 # restarting, a locked database), bad input never is. flows/ingest.py runs each as a Prefect task with this policy.
 TRIAGE = Stage("triage", triage_stage)
-OCR = Stage("ocr", ocr_stage)
+OCR = Stage("ocr", ocr_stage, tags=("tesseract",))  # prefect.yaml: a global limit on the tag caps OCR at once
 CLASSIFY = Stage("classify", classify_stage)
 ARCHIVAL_PDF = Stage("archival-pdf", archive_pdf_stage)
 STORE = Stage("store", store_stage, retries=4, retry_delay_seconds=(1, 3, 10, 30))

@@ -27,6 +27,9 @@ class Stage:
     fn: Callable[..., Any]
     retries: int = 0
     retry_delay_seconds: tuple[float, ...] = ()
+    # Labels of the stage's runs where a scheduler can see them (Prefect task tags, flows/_runner.py): a global
+    # concurrency limit on a tag caps how many such stages run at once across every worker (`tesseract`: OCR).
+    tags: tuple[str, ...] = ()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)

@@ -36,6 +36,7 @@ def as_task(stage: Stage) -> Task:
         retry_delay_seconds=list(stage.retry_delay_seconds) or 0,
         retry_condition_fn=retry_transient if stage.retries else None,
         task_run_name=f"{stage.name} {{label}}",
+        tags=list(stage.tags) or None,  # a tag with a concurrency limit (`tesseract`) waits for a free slot
     )
 
 
