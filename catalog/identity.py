@@ -591,8 +591,7 @@ def read_access(
     if user is not None:
         query = query.where(access_log.c.actor == user)
     if record is not None:
-        named = func.json_each(access_log.c.records).table_valued("value")
-        query = query.where(exists(select(named.c.value).where(named.c.value == record)))
+        query = query.where(_names_record(record, catalog.engine.dialect.name))
     if action is not None:
         query = query.where(access_log.c.action == action)
     if address is not None:
@@ -607,6 +606,14 @@ def read_access(
         query = query.limit(limit)
     with catalog.engine.connect() as connection:
         return [_entry(row) for row in connection.execute(query)]
+
+
+def _names_record(record: str, dialect_name: str):
+    """The entry's `records` list holds `record` (a JSON array: SQLite's json_each, PostgreSQL's
+    json_array_elements_text; bound as a parameter either way)."""
+    unnest = func.json_array_elements_text if dialect_name == "postgresql" else func.json_each
+    named = unnest(access_log.c.records).table_valued("value")
+    return exists(select(named.c.value).where(named.c.value == record))
 
 
 def count_access(

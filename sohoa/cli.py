@@ -29,5 +29,16 @@ def main() -> None:
     except Exception as error:  # never a traceback for a person; SOHOA_DEBUG=1 shows it
         if os.environ.get("SOHOA_DEBUG"):
             raise
-        typer.echo(f"Lỗi / Error: {type(error).__name__}: {error}", err=True)
+        typer.echo(f"Lỗi / Error: {_described(error)}", err=True)
         sys.exit(1)
+
+
+def _described(error: Exception) -> str:
+    """What an unexpected error says to a person: a database error's message carries the SQL and its parameters
+    (a citizen's name, an ID), so only the kinds of error are named."""
+    from sqlalchemy.exc import StatementError
+
+    if isinstance(error, StatementError):
+        cause = type(error.orig).__name__ if error.orig is not None else ""
+        return f"{type(error).__name__} ({cause}); SOHOA_DEBUG=1 shows the detail"
+    return f"{type(error).__name__}: {error}"

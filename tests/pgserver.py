@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -54,11 +55,8 @@ class PostgresServer:
         self.port = _free_port()
         self.as_root = os.geteuid() == 0
         if self.as_root:
-            # The postgres user must reach the folder: pytest's temporary folders are private to root.
-            for parent in [self.workdir, *self.workdir.parents]:
-                if parent == Path("/"):
-                    break
-                parent.chmod(parent.stat().st_mode | 0o711)
+            # The postgres user must reach the folder; `workdir` is a folder of its own under /tmp (pytest's
+            # temporary folders are private to root, and a concurrent pytest session resets their parents' mode).
             self.data_dir.mkdir(parents=True, exist_ok=True)
             shutil.chown(self.workdir, self.user)
             shutil.chown(self.data_dir, self.user)
@@ -151,12 +149,19 @@ class PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> PostgresServer:
+def pg_server(request: pytest.FixtureRequest) -> PostgresServer:
+    workdir = Path(tempfile.mkdtemp(prefix="sohoa-test-postgres-"))
     try:
-        server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+        server = PostgresServer(workdir)
     except RuntimeError as error:
+        shutil.rmtree(workdir, ignore_errors=True)
         pytest.fail(str(error), pytrace=False)
-    request.addfinalizer(server.stop)
+
+    def stop_and_remove() -> None:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    request.addfinalizer(stop_and_remove)
     atexit.register(server.stop)  # pytest crashing before its finalisers
     try:
         server.init()

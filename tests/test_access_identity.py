@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import subprocess
-from pathlib import Path
 
 import pytest
+from _catalogs import catalog_content, catalog_rows, sohoa_home  # noqa: F401  (on both backends)
 from conftest import sohoa_command
 
 pytestmark = pytest.mark.slow  # runs the `sohoa` command in child processes
@@ -26,16 +25,6 @@ def sohoa(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     )
     assert "Traceback" not in completed.stderr, completed.stderr
     return completed
-
-
-def catalog_bytes(home: Path) -> bytes:
-    """Every byte SQLite keeps for the catalog (the main file and its write-ahead log)."""
-    return b"".join(path.read_bytes() for path in home.glob("catalog.db*") if path.is_file())
-
-
-def catalog_rows(home: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(home / "catalog.db") as db:
-        return db.execute(sql).fetchall()
 
 
 def add_agencies(*codes: str) -> None:
@@ -84,7 +73,7 @@ def test_user_add_list_passwd_disable_keep_only_an_argon2_hash(sohoa_home):
 
     for output in (added, again, changed, disabled, listed):
         assert PASSWORD not in output.stdout + output.stderr
-    assert PASSWORD.encode() not in catalog_bytes(sohoa_home)
+    assert PASSWORD.encode() not in catalog_content(sohoa_home)
 
 
 def test_user_grant_replaces_rights_and_enable_unlocks_with_each_change_logged(sohoa_home):
@@ -157,7 +146,7 @@ def test_sign_in_fails_with_one_message_for_unknown_user_wrong_password_and_disa
             ("login_failed", "?", "10.0.0.6", "unknown_user"),
         ]
         assert all(PASSWORD not in json.dumps(entry.model_dump(), ensure_ascii=False) for entry in entries)
-    assert PASSWORD.encode() not in catalog_bytes(sohoa_home)
+    assert PASSWORD.encode() not in catalog_content(sohoa_home)
 
 
 def test_a_successor_agency_sees_every_predecessor_after_mergers(sohoa_home):
@@ -222,7 +211,7 @@ def test_a_token_is_printed_once_kept_as_its_hash_and_refused_once_revoked(sohoa
     assert secret not in listed.stdout + sohoa("token", "list").stdout
     [(stored,)] = catalog_rows(sohoa_home, "SELECT token_hash FROM tokens")
     assert stored == hashlib.sha256(secret.encode()).hexdigest()
-    assert secret.encode() not in catalog_bytes(sohoa_home)
+    assert secret.encode() not in catalog_content(sohoa_home)
 
     from archive import Archive
     from archive.access import principal_for_token

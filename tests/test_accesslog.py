@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from _catalogs import sohoa_home, tamper  # noqa: F401  (on both backends)
 from conftest import sohoa_command
 
 pytestmark = pytest.mark.slow  # runs the `sohoa` command and child processes
@@ -60,11 +60,6 @@ def write_entries(count: int, *, at: datetime | None = None) -> None:
                     detail={"query": "giấy khai sinh"},
                     at=at + timedelta(minutes=number),
                 )
-
-
-def tamper(home: Path, sql: str) -> None:
-    with sqlite3.connect(home / "catalog.db") as db:
-        db.execute(sql)
 
 
 def test_verify_passes_then_finds_an_edited_entry(sohoa_home):
@@ -251,17 +246,17 @@ def test_a_chain_rewritten_whole_in_the_catalog_differs_from_its_locked_daily_co
     with Archive.open() as archive:
         entries = identity.read_access(archive.catalog)
     previous = identity.GENESIS_HASH
-    with sqlite3.connect(sohoa_home / "catalog.db") as db:
-        for entry in entries:
-            fields = entry.model_dump()
-            if entry.records == ["doc-1"]:
-                fields["records"] = ["doc-999"]
-            fields["hash"] = identity.entry_hash(fields, previous)
-            db.execute(
-                "UPDATE access_log SET records = ?, prev_hash = ?, hash = ? WHERE seq = ?",
-                (json.dumps(fields["records"]), previous, fields["hash"], entry.seq),
-            )
-            previous = fields["hash"]
+    for entry in entries:
+        fields = entry.model_dump()
+        if entry.records == ["doc-1"]:
+            fields["records"] = ["doc-999"]
+        fields["hash"] = identity.entry_hash(fields, previous)
+        tamper(
+            sohoa_home,
+            "UPDATE access_log SET records = :records, prev_hash = :prev, hash = :hash WHERE seq = :seq",
+            {"records": json.dumps(fields["records"]), "prev": previous, "hash": fields["hash"], "seq": entry.seq},
+        )
+        previous = fields["hash"]
     assert verify()[0] == 0
     # ...but no longer matches the day's locked copy in the store.
     checked = sohoa("accesslog", "verify", "--copies", "--json")
