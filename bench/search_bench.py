@@ -16,6 +16,10 @@ data, for the plain word queries it understood.
 
     .venv/bin/python bench/search_bench.py                      # 100,000 pages (several minutes)
     .venv/bin/python bench/search_bench.py --pages 10000 --old-pages 10000   # a quick look
+    .venv/bin/python bench/search_bench.py --catalog-url postgresql://postgres@127.0.0.1:5432/bench  # PostgreSQL
+
+With `--catalog-url`, the catalog is that one instead of a SQLite file in the folder (issue 15: PostgreSQL beside
+SQLite on the same data and queries); it should be an empty database, or one this script filled (`--queries-only`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text  # noqa: E402
 
 from catalog import Catalog  # noqa: E402
 from schemas import Classification, DocType, Document  # noqa: E402
@@ -357,8 +363,23 @@ def _with_a_real_dossier_code(seed: int) -> None:
     QUERIES[:] = [(codes[7] if query == "DOSSIER-OF-DOCUMENT-7" else query, arguments) for query, arguments in QUERIES]
 
 
-def bench_new(folder: Path, pages: int, window: int, seed: int, repeat: int, queries_only: bool = False) -> dict:
-    catalog = Catalog(f"sqlite:///{folder}/catalog.db")
+def _catalog_bytes(catalog: Catalog, folder: Path) -> int:
+    if catalog.engine.dialect.name == "postgresql":
+        with catalog.engine.connect() as connection:
+            return int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+    return sum(path.stat().st_size for path in folder.glob("catalog.db*"))
+
+
+def bench_new(
+    folder: Path,
+    pages: int,
+    window: int,
+    seed: int,
+    repeat: int,
+    queries_only: bool = False,
+    catalog_url: str | None = None,
+) -> dict:
+    catalog = Catalog(catalog_url or f"sqlite:///{folder}/catalog.db")
     starts = _windows(pages, window)
     rates: dict[int, float] = {}
     started = time.perf_counter()
@@ -374,6 +395,9 @@ def bench_new(folder: Path, pages: int, window: int, seed: int, repeat: int, que
         if indexed % 10_000 == 0:
             print(f"  {indexed} pages, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     indexing_seconds = time.perf_counter() - started
+    if catalog.engine.dialect.name == "postgresql" and not queries_only:
+        with catalog.engine.connect() as connection:  # what autovacuum does after a bulk load: fresh statistics
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
     def run(query: str, arguments: dict):
         return catalog.search(query, **arguments)
@@ -392,9 +416,11 @@ def bench_new(folder: Path, pages: int, window: int, seed: int, repeat: int, que
             per_query.setdefault(f"{number:02d} {query} {arguments or ''}", []).append(elapsed)
             totals[f"{number:02d} {query} {arguments or ''}"] = result.total
     slowest = sorted(per_query.items(), key=lambda item: -statistics.median(item[1]))[:5]
-    size = sum(path.stat().st_size for path in folder.glob("catalog.db*"))
+    size = _catalog_bytes(catalog, folder)
+    backend = catalog.engine.dialect.name
     catalog.close()
     return {
+        "backend": backend,
         "pages": pages,
         "indexing_seconds": round(indexing_seconds, 1),
         "pages_per_second_at": {str(start): rates.get(start) for start in starts},
@@ -500,6 +526,11 @@ def main() -> None:
     parser.add_argument(
         "--queries-only", action="store_true", help="time the queries on the catalog already in --folder"
     )
+    parser.add_argument(
+        "--catalog-url",
+        default=None,
+        help="the catalog to fill and query instead of --folder's SQLite file, e.g. postgresql://user@host/db",
+    )
     arguments = parser.parse_args()
     folder = arguments.folder or Path(tempfile.mkdtemp(prefix="sohoa-search-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -511,7 +542,13 @@ def main() -> None:
         "folder": str(folder),
     }
     report["new"] = bench_new(
-        folder, arguments.pages, window, arguments.seed, arguments.repeat, queries_only=arguments.queries_only
+        folder,
+        arguments.pages,
+        window,
+        arguments.seed,
+        arguments.repeat,
+        queries_only=arguments.queries_only,
+        catalog_url=arguments.catalog_url,
     )
     report["peak_rss_mib_after_new"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if arguments.old_pages:

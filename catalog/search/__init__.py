@@ -15,12 +15,13 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, select, text, tuple_
 
 from catalog.search import index, postgres
 from catalog.search.common import Conditions as _Conditions
 from catalog.search.common import conditions, facets, tag_groups
 from catalog.search.query import InvalidQuery, ParsedQuery, parse, snippet
+from catalog.tables import documents, page_text
 from schemas import SearchHit, SearchResult
 
 __all__ = ["InvalidQuery", "SORTS", "search"]
@@ -252,15 +253,29 @@ def search(
 
 
 def _hits(connection: Connection, ranked: list[tuple[str, int, float]], parsed: ParsedQuery) -> list[SearchHit]:
-    hits = []
+    """The hits' rows and quoted pages, read in two statements (not two per hit: a round trip to a server each)."""
+    if not ranked:
+        return []
     terms = parsed.snippet_words()
+    rows = {
+        row.id: row
+        for row in connection.execute(
+            select(
+                documents.c.id, documents.c.dossier, documents.c.agency, documents.c.doc_type, documents.c.title
+            ).where(documents.c.id.in_([doc_id for doc_id, _, _ in ranked]))
+        )
+    }
+    bodies = {
+        (doc_id, page): body
+        for doc_id, page, body in connection.execute(
+            select(page_text.c.doc_id, page_text.c.page, page_text.c.text).where(
+                tuple_(page_text.c.doc_id, page_text.c.page).in_([(doc_id, page) for doc_id, page, _ in ranked])
+            )
+        )
+    }
+    hits = []
     for doc_id, page, score in ranked:
-        row = connection.execute(
-            text("SELECT dossier, agency, doc_type, title FROM documents WHERE id = :id"), {"id": doc_id}
-        ).one()
-        body = connection.execute(
-            text("SELECT text FROM page_text WHERE doc_id = :id AND page = :page"), {"id": doc_id, "page": page}
-        ).scalar_one_or_none()
+        row = rows[doc_id]
         hits.append(
             SearchHit(
                 id=doc_id,
@@ -269,7 +284,7 @@ def _hits(connection: Connection, ranked: list[tuple[str, int, float]], parsed: 
                 doc_type=row.doc_type,
                 title=row.title,
                 score=round(score, 4),
-                snippet=snippet(body or "", terms),
+                snippet=snippet(bodies.get((doc_id, page)) or "", terms),
                 page=page,
             )
         )

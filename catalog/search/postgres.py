@@ -42,7 +42,8 @@ from schemas.text import exact_form, fold
 TABLE = "search_pages"
 GIN_INDEX = "search_pages_doc"
 BY_DATE_INDEX = "ix_documents_newest_first"
-COLUMNS = ("search_key", "page", "doc")
+PAIRS_INDEX = "search_pages_pairs"
+COLUMNS = ("search_key", "page", "doc", "pairs")
 MAX_PAGE = (1 << 16) - 1  # as for SQLite: pages beyond this one are not indexed
 
 EXACT_MARK = "="  # exact lexemes are `=word`; folded ones the bare word
@@ -60,12 +61,15 @@ BY_DATE = "d.issued_date DESC NULLS LAST, d.received_at DESC NULLS LAST, d.id DE
 
 CREATE_STATEMENTS = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-    " search_key integer NOT NULL, page integer NOT NULL, doc tsvector NOT NULL,"
+    " search_key integer NOT NULL, page integer NOT NULL, doc tsvector NOT NULL, pairs tsvector NOT NULL,"
     f" CONSTRAINT {TABLE}_pkey PRIMARY KEY (search_key, page))",
     # Rows of a few dozen bytes (the vector out of line, lz4): bitmap scans that count and facet read few pages.
     f"ALTER TABLE {TABLE} SET (toast_tuple_target = 128)",
-    # fastupdate off: a query never scans a pending list (steady latency), at some cost to writes.
-    f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON {TABLE} USING gin (doc) WITH (fastupdate = off)",
+    # A short pending list (KB): writes are merged into the index in batches, and a query scans at most that much.
+    f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON {TABLE} USING gin (doc)"
+    " WITH (fastupdate = on, gin_pending_list_limit = 512)",
+    f"CREATE INDEX IF NOT EXISTS {PAIRS_INDEX} ON {TABLE} USING gin (pairs)"
+    " WITH (fastupdate = on, gin_pending_list_limit = 512)",
 )
 # The order of sort=date (undated last) as an index, so a large result is walked newest first.
 BY_DATE_STATEMENT = (
@@ -102,7 +106,10 @@ def current(connection: Connection) -> bool:
     ).scalars()
     if tuple(columns) != COLUMNS:
         return False
-    return connection.execute(text("SELECT to_regclass(:name)"), {"name": GIN_INDEX}).scalar() is not None
+    return all(
+        connection.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is not None
+        for name in (GIN_INDEX, PAIRS_INDEX)
+    )
 
 
 def exists(connection: Connection) -> bool:
@@ -128,6 +135,25 @@ def _positions(tokens: list[str], first: int, weight: str, into: dict[str, list[
         held = into.setdefault(word, [])
         if len(held) < MAX_POSITIONS_PER_LEXEME:
             held.append(f"{min(first + offset, MAX_POSITION)}{weight}")
+
+
+def _pairs(words: list[str]) -> list[str]:
+    return [f"{first} {second}" for first, second in zip(words, words[1:], strict=False)]
+
+
+def pairs(title: str, body: str) -> str:
+    """The tsvector literal of a page's folded word pairs (no positions): what narrows a phrase query to the pages
+    holding each pair of its words before their positions are checked in `doc`."""
+    found = dict.fromkeys(_pairs(_TOKEN.findall(fold(title))) + _pairs(_TOKEN.findall(fold(body))))
+    parts, size = [], 0
+    for pair in found:
+        size += len(pair.encode()) + 6
+        if len(pair.encode()) > MAX_LEXEME_BYTES:
+            continue
+        if size > MAX_VECTOR_BYTES:
+            break
+        parts.append(_lexeme(pair))
+    return " ".join(parts)
 
 
 def vector(title: str, body: str, tags: Sequence[str]) -> str:
@@ -160,12 +186,16 @@ def replace_pages(
     delete(connection, search_key)
     tag_list = tags.split()
     rows = [
-        {"key": search_key, "page": number, "doc": vector(title, body, tag_list)}
+        {"key": search_key, "page": number, "doc": vector(title, body, tag_list), "pairs": pairs(title, body)}
         for number, body in enumerate(page_texts[:MAX_PAGE], start=1)
     ]
     if rows:
         connection.execute(
-            text(f"INSERT INTO {TABLE} (search_key, page, doc) VALUES (:key, :page, CAST(:doc AS tsvector))"), rows
+            text(
+                f"INSERT INTO {TABLE} (search_key, page, doc, pairs)"
+                " VALUES (:key, :page, CAST(:doc AS tsvector), CAST(:pairs AS tsvector))"
+            ),
+            rows,
         )
 
 
@@ -219,6 +249,31 @@ def set_query(parsed: ParsedQuery) -> str | None:
     return _restricted(parsed, expression)
 
 
+def pairs_query(parsed: ParsedQuery) -> str | None:
+    """Every pair of adjacent words of the included phrases (folded), which a page matching them must hold; None
+    when no phrase has two whole words."""
+    found: dict[str, None] = {}
+    for term in parsed.included:
+        words = term.folded_words[:-1] if term.prefix else term.folded_words
+        found.update(dict.fromkeys(_pairs(words)))
+    return " & ".join(_lexeme(pair) for pair in found) or None
+
+
+def page_condition(parsed: ParsedQuery, params: dict[str, Any], alias: str = "s") -> str | None:
+    """SQL of the index rows (`alias`) the query finds, its tsqueries put in `params`; None without an included
+    term."""
+    query = set_query(parsed)
+    if query is None:
+        return None
+    params["q"] = query
+    condition = f"{alias}.doc @@ CAST(:q AS tsquery)"
+    narrowing = pairs_query(parsed)
+    if narrowing is not None:
+        params["pairs"] = narrowing
+        condition += f" AND {alias}.pairs @@ CAST(:pairs AS tsquery)"
+    return condition
+
+
 def rank_query(parsed: ParsedQuery) -> str:
     """What ts_rank weighs: every included term in its exact and its folded form."""
     forms = {form for term in parsed.included for form in (_exact(term), _folded(term))}
@@ -232,6 +287,20 @@ def tier_queries(parsed: ParsedQuery) -> tuple[str, str]:
     return exact, title
 
 
+def _through_gin(connection: Connection, only: bool) -> None:
+    """Whether the next statements read `search_pages` through its GIN indexes alone (bitmap scans).
+
+    The planner prices `@@` like any cheap operator: for a common word it prefers walking the table or the primary
+    key and testing every page's vector, which reads (detoasts) each one, ~10 µs a page; the GIN bitmap answers a
+    word or prefix query without reading a vector (no recheck), and a phrase by reading only the pages holding its
+    word pairs."""
+    setting = "off" if only else "on"
+    connection.execute(
+        text("SELECT set_config('enable_seqscan', :on, true), set_config('enable_indexscan', :on, true)"),
+        {"on": setting},
+    )
+
+
 @dataclass(frozen=True)
 class Limits:
     """catalog.search's thresholds, read when the search is made (tests change them)."""
@@ -241,22 +310,9 @@ class Limits:
     ranked_pages: int
 
 
-def _matching_documents(
-    parsed: ParsedQuery, where: Conditions, newer_than: tuple[int, int] | None = None
-) -> tuple[str, dict[str, Any]]:
+def _documents_only(parsed: ParsedQuery, where: Conditions) -> tuple[str, dict[str, Any]]:
+    """SQL (after FROM) of the documents a query without included terms finds: conditions, minus exclusions."""
     params = dict(where.params)
-    query = set_query(parsed)
-    if query is not None:
-        params["q"] = query
-        window = ""
-        if newer_than is not None:
-            window = " AND (s.search_key, s.page) > (:newer_key, :newer_page)"
-            params["newer_key"], params["newer_page"] = newer_than
-        sql = (
-            f"(SELECT DISTINCT s.search_key AS k FROM {TABLE} s WHERE s.doc @@ CAST(:q AS tsquery){window}) m"
-            " JOIN documents d ON d.search_key = m.k"
-        )
-        return f"{sql} WHERE {where.sql}", params
     conditions = where.sql
     exclusion = exclusion_query(parsed)
     if exclusion is not None:
@@ -268,25 +324,53 @@ def _matching_documents(
     return f"documents d WHERE {conditions}", params
 
 
-def _sample_boundary(
-    connection: Connection, parsed: ParsedQuery, limits: Limits
-) -> tuple[tuple[int, int], float, int] | None:
-    query = set_query(parsed)
-    if query is None:
-        return None
-    boundary = connection.execute(
+def _overview(
+    connection: Connection, parsed: ParsedQuery, where: Conditions, limits: Limits
+) -> tuple[int, dict[str, dict[str, int]], bool]:
+    """(total, facets, whether estimated) in one statement over one scan of the matching pages: counted exactly up
+    to COUNTED_PAGES matching pages, beyond that estimated from the documents of the newest COUNTED_PAGES of them,
+    scaled to the archive by document key (as on SQLite)."""
+    params = dict(where.params, counted=limits.counted_pages)
+    condition = page_condition(parsed, params)
+    if condition is None:
+        matching, only_params = _documents_only(parsed, where)
+        total, counts = facets(connection, matching, only_params)
+        return total, counts, False
+    rows = connection.execute(
         text(
-            f"SELECT search_key, page FROM {TABLE} WHERE doc @@ CAST(:q AS tsquery)"
-            " ORDER BY search_key DESC, page DESC LIMIT 1 OFFSET :counted"
+            f"WITH p AS MATERIALIZED (SELECT s.search_key, s.page FROM {TABLE} s WHERE {condition}),"
+            " b AS (SELECT search_key, page FROM p ORDER BY search_key DESC, page DESC LIMIT 1 OFFSET :counted),"
+            " m AS MATERIALIZED (SELECT d.doc_type AS doc_type, d.agency AS agency, d.year AS year"
+            "  FROM (SELECT DISTINCT p.search_key AS k FROM p WHERE NOT EXISTS (SELECT 1 FROM b)"
+            "   OR (p.search_key, p.page) > (SELECT b.search_key, b.page FROM b)) x"
+            f"  JOIN documents d ON d.search_key = x.k WHERE {where.sql})"
+            " SELECT 'total', CAST(NULL AS TEXT), COUNT(*), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT),"
+            "  CAST(NULL AS BIGINT) FROM m"
+            " UNION ALL SELECT 'doc_type', doc_type, COUNT(*), NULL, NULL, NULL FROM m GROUP BY doc_type"
+            " UNION ALL SELECT 'agency', agency, COUNT(*), NULL, NULL, NULL FROM m GROUP BY agency"
+            " UNION ALL SELECT 'year', CAST(year AS TEXT), COUNT(*), NULL, NULL, NULL FROM m GROUP BY year"
+            # Beyond the counted pages: the boundary's document key, the archive's first and last keys and its size.
+            " UNION ALL SELECT 'sample', NULL, (SELECT search_key FROM b), MIN(search_key), MAX(search_key), COUNT(*)"
+            "  FROM documents HAVING EXISTS (SELECT 1 FROM b)"
         ),
-        {"q": query, "counted": limits.counted_pages},
-    ).first()
-    if boundary is None:
-        return None
-    first, last, documents = connection.execute(
-        text("SELECT MIN(search_key), MAX(search_key), COUNT(*) FROM documents")
-    ).one()
-    return (boundary[0], boundary[1]), (last - first + 1) / max(1, last - boundary[0]), documents
+        params,
+    ).all()
+    counted: dict[str, dict[str, int]] = {"doc_type": {}, "agency": {}, "year": {}}
+    total, scale, most, estimated = 0, 1.0, None, False
+    for name, _, boundary, first, last, documents in rows:
+        if name == "sample":
+            estimated, most = True, documents
+            scale = (last - first + 1) / max(1, last - boundary)
+    for name, value, count, _, _, _ in rows:
+        scaled = round(count * scale) if estimated else count
+        if name == "total":
+            total = scaled if most is None else min(scaled, most)
+        elif name in counted and value is not None:
+            counted[name][str(value)] = scaled
+    ordered = {
+        name: dict(sorted(values.items(), key=lambda item: (-item[1], item[0]))) for name, values in counted.items()
+    }
+    return total, ordered, estimated
 
 
 def _ranked(
@@ -300,33 +384,33 @@ def _ranked(
     limits: Limits,
 ) -> list[tuple[str, int, float]]:
     params = dict(where.params, limit=limit, offset=offset)
-    query = set_query(parsed)
-    if query is None:  # filters only: newest first, from the first page
-        matching, params = _matching_documents(parsed, where)
+    if not parsed.included:  # filters only: newest first, from the first page
+        matching, params = _documents_only(parsed, where)
         rows = connection.execute(
             text(f"SELECT d.id FROM {matching} ORDER BY {BY_DATE} LIMIT :limit OFFSET :offset"),
             dict(params, limit=limit, offset=offset),
         ).all()
         return [(row[0], 1, 0.0) for row in rows]
-    params["q"] = query
     if sort == "date" and total > limits.rank_all_up_to_documents:
         # Many matches: walk the documents newest first (an index) and keep those with a matching page.
+        condition = page_condition(parsed, params)
         rows = connection.execute(
             text(
                 "SELECT d.id, p.page FROM documents d CROSS JOIN LATERAL"
-                f" (SELECT MIN(s.page) AS page FROM {TABLE} s"
-                "  WHERE s.search_key = d.search_key AND s.doc @@ CAST(:q AS tsquery)) p"
+                f" (SELECT MIN(s.page) AS page FROM {TABLE} s WHERE s.search_key = d.search_key AND {condition}) p"
                 f" WHERE {where.sql} AND p.page IS NOT NULL ORDER BY {BY_DATE} LIMIT :limit OFFSET :offset"
             ),
             params,
         ).all()
         return [(row[0], int(row[1]), 0.0) for row in rows]
+    _through_gin(connection, True)
+    condition = page_condition(parsed, params)
     if sort == "date":
         rows = connection.execute(
             text(
                 "SELECT d.id, m.page FROM"
-                f" (SELECT search_key AS k, MIN(page) AS page FROM {TABLE}"
-                "  WHERE doc @@ CAST(:q AS tsquery) GROUP BY search_key) m"
+                f" (SELECT s.search_key AS k, MIN(s.page) AS page FROM {TABLE} s WHERE {condition}"
+                "  GROUP BY s.search_key) m"
                 f" JOIN documents d ON d.search_key = m.k WHERE {where.sql}"
                 f" ORDER BY {BY_DATE} LIMIT :limit OFFSET :offset"
             ),
@@ -337,20 +421,22 @@ def _ranked(
         newest = connection.execute(
             text(
                 f"SELECT s.search_key, s.page FROM {TABLE} s JOIN documents d ON d.search_key = s.search_key"
-                f" WHERE s.doc @@ CAST(:q AS tsquery) AND {where.sql}"
+                f" WHERE {condition} AND {where.sql}"
                 " ORDER BY s.search_key DESC, s.page DESC LIMIT 1 OFFSET :cap"
             ),
             dict(params, cap=limits.ranked_pages - 1),
         ).first()
         if newest is not None:
             return _ranked_in_tiers(connection, parsed, where, (newest[0], newest[1]), limit, offset)
+    # Only the pages of documents the conditions allow are ranked (reading a vector is what costs).
     rows = connection.execute(
         text(
             "SELECT d.id, m.page, m.score FROM"
-            f" (SELECT DISTINCT ON (search_key) search_key AS k, page,"
-            f"  ts_rank(CAST(:weights AS float4[]), doc, CAST(:rank AS tsquery), {RANK_NORMALISATION}) AS score"
-            f"  FROM {TABLE} WHERE doc @@ CAST(:q AS tsquery) ORDER BY search_key, score DESC, page) m"
-            f" JOIN documents d ON d.search_key = m.k WHERE {where.sql}"
+            " (SELECT DISTINCT ON (s.search_key) s.search_key AS k, s.page,"
+            f"  ts_rank(CAST(:weights AS float4[]), s.doc, CAST(:rank AS tsquery), {RANK_NORMALISATION}) AS score"
+            f"  FROM {TABLE} s JOIN documents d ON d.search_key = s.search_key"
+            f"  WHERE {condition} AND {where.sql} ORDER BY s.search_key, score DESC, s.page) m"
+            " JOIN documents d ON d.search_key = m.k"
             " ORDER BY m.score DESC, d.id LIMIT :limit OFFSET :offset"
         ),
         dict(params, weights=RANK_WEIGHTS, rank=rank_query(parsed)),
@@ -369,12 +455,14 @@ def _ranked_in_tiers(
     """The first hits of a large result among its newest matching pages, in tiers (as catalog.search's own):
     every term exact scores 2, every term in the title 1 more; ties go to the newest document."""
     exact, in_title = tier_queries(parsed)
+    params: dict[str, Any] = {"exact": exact, "title": in_title, "key": newest[0], "page": newest[1]}
+    condition = page_condition(parsed, params)
     rows = connection.execute(
         text(
-            "SELECT search_key, page, doc @@ CAST(:exact AS tsquery), doc @@ CAST(:title AS tsquery)"
-            f" FROM {TABLE} WHERE doc @@ CAST(:q AS tsquery) AND (search_key, page) >= (:key, :page)"
+            "SELECT s.search_key, s.page, s.doc @@ CAST(:exact AS tsquery), s.doc @@ CAST(:title AS tsquery)"
+            f" FROM {TABLE} s WHERE {condition} AND (s.search_key, s.page) >= (:key, :page)"
         ),
-        {"q": set_query(parsed), "exact": exact, "title": in_title, "key": newest[0], "page": newest[1]},
+        params,
     ).all()
     best: dict[int, tuple[int, int]] = {}  # key -> (score, page)
     for key, page, is_exact, is_title in rows:
@@ -404,12 +492,8 @@ def search(
 ) -> tuple[int, dict[str, dict[str, int]], list[tuple[str, int, float]], bool]:
     """(total, facets, (document id, best page, score) of the page of hits asked for, whether the total and the
     facets are estimated): what catalog.search does on SQLite, the same thresholds and the same estimates."""
-    sample = _sample_boundary(connection, parsed, limits)
-    if sample is None:
-        matching, params = _matching_documents(parsed, where)
-        total, counts = facets(connection, matching, params)
-    else:
-        matching, params = _matching_documents(parsed, where, newer_than=sample[0])
-        total, counts = facets(connection, matching, params, scale=sample[1], most=sample[2])
+    _through_gin(connection, True)
+    total, counts, estimated = _overview(connection, parsed, where, limits)
+    _through_gin(connection, False)
     ranked = _ranked(connection, parsed, where, sort, limit, offset, total, limits) if total > offset else []
-    return total, counts, ranked, sample is not None
+    return total, counts, ranked, estimated
