@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from asn1crypto import x509
 
@@ -30,6 +30,7 @@ log = logging.getLogger("sohoa.sign")
 FIELD_NAME = "SohoaBanSaoDienTu"
 DIGEST = "sha256"
 TSA_TIMEOUT_SECONDS = 20
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 @dataclass
@@ -69,6 +70,9 @@ def validation_context(roots: list[x509.Certificate], *, other_certs=(), fetch: 
         other_certs=list(other_certs),
         allow_fetching=fetch,
         revocation_mode="hard-fail",
+        # An OCSP answer fetched a few seconds after the signing time began (a busy machine, a slow token), or from
+        # a responder whose clock runs a little ahead, is not "too recent" to count.
+        time_tolerance=CLOCK_TOLERANCE,
         fetcher_backend=RequestsFetcherBackend(per_request_timeout=TSA_TIMEOUT_SECONDS) if fetch else None,
         **extra,
     )
@@ -200,7 +204,7 @@ def sign_pdf(
     except Exception as error:
         if tsa_url and _is_tsa_failure(error):
             raise TsaUnreachable(type(error).__name__) from None
-        log.warning("signing failed: %s", type(error).__name__, exc_info=True)
+        log.warning("signing failed: %s", type(error).__name__)
         raise SigningFailure(type(error).__name__) from None
     signed = output.getvalue()
     found = inspect(signed)
