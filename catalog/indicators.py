@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, case, func, select, text
 
 from catalog.tables import documents, dossiers
 from schemas.codes import NATIONAL_DOSSIER_CODE
@@ -27,7 +27,8 @@ _RESULT = DocumentRole.result.value
 
 
 def _field(name: str):
-    return func.json_extract(dossiers.c.dossier, f"$.{name}")
+    # SQLite's json_extract or PostgreSQL's ->> (text there: the callers read numbers and booleans either way).
+    return dossiers.c.dossier[name].as_string()
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,8 @@ def dossier_facts(
             func.min(documents.c.agency).label("agency"),
             func.min(documents.c.received_at).label("first_arrival"),
             func.count().label("documents"),
-            func.max(documents.c.role == _COMPONENT).label("has_component"),
-            func.max(documents.c.role == _RESULT).label("has_result"),
+            func.max(case((documents.c.role == _COMPONENT, 1), else_=0)).label("has_component"),
+            func.max(case((documents.c.role == _RESULT, 1), else_=0)).label("has_result"),
         )
         .where(*in_docs)
         .group_by(documents.c.dossier)
@@ -188,14 +189,28 @@ _PAIRS = """
 SELECT mine.id AS doc_id, mine.dossier AS dossier, other.dossier AS from_dossier, other.agency AS from_agency,
        {how} AS how
 FROM dossiers AS own
-CROSS JOIN documents AS mine ON mine.dossier = own.code
-CROSS JOIN documents AS other ON {match}
-CROSS JOIN dossiers AS theirs ON theirs.code = other.dossier
-WHERE json_extract(own.dossier, '$.applicant_id') IS NOT NULL {only}
+{join} documents AS mine ON mine.dossier = own.code
+{join} documents AS other ON {match}
+{join} dossiers AS theirs ON theirs.code = other.dossier
+WHERE {own_applicant} IS NOT NULL {only}
   AND mine.status = :archived AND mine.role = :component AND other.status = :archived
   AND theirs.code != own.code
-  AND json_extract(theirs.dossier, '$.applicant_id') = json_extract(own.dossier, '$.applicant_id')
+  AND {their_applicant} = {own_applicant}
 """
+# The dialects' spellings in _PAIRS: SQLite keeps the written join order with CROSS JOIN (PostgreSQL plans its own
+# and has no CROSS JOIN ... ON); a register field is json_extract there, ->> here.
+_PAIRS_SQL = {
+    "sqlite": {
+        "join": "CROSS JOIN",
+        "own_applicant": "json_extract(own.dossier, '$.applicant_id')",
+        "their_applicant": "json_extract(theirs.dossier, '$.applicant_id')",
+    },
+    "postgresql": {
+        "join": "JOIN",
+        "own_applicant": "(own.dossier ->> 'applicant_id')",
+        "their_applicant": "(theirs.dossier ->> 'applicant_id')",
+    },
+}
 _BY_BYTES = "other.sha256 = mine.sha256"
 _BY_NUMBER = "other.number = mine.number AND other.notation = mine.notation AND other.role = :result"
 _CHUNK = 500  # codes per IN (...): SQLite caps the parameters of one statement
@@ -220,7 +235,8 @@ def _pairs(engine: Engine, dossier_codes: Collection[str] | None) -> list[Any]:
             names = {f"code{position}": code for position, code in enumerate(chunk or [])}
             only = f"AND own.code IN ({', '.join(':' + name for name in names)})" if chunk is not None else ""
             for how, match in (("sha256", _BY_BYTES), ("number_notation", _BY_NUMBER)):
-                statement = text(_PAIRS.format(how=f"'{how}'", match=match, only=only))
+                spelling = _PAIRS_SQL[connection.dialect.name]
+                statement = text(_PAIRS.format(how=f"'{how}'", match=match, only=only, **spelling))
                 parameters = {"archived": _ARCHIVED, "component": _COMPONENT, "result": _RESULT, **names}
                 found += list(connection.execute(statement, parameters))
     return found
@@ -296,7 +312,7 @@ def documents_without_role(engine: Engine, role_types: Collection[str]) -> list[
         documents.c.status == _ARCHIVED,
         documents.c.role.is_(None),
         documents.c.doc_type.in_(sorted(role_types)),
-        func.json_extract(documents.c.document, "$.role_set_by").is_(None),
+        documents.c.document["role_set_by"].as_string().is_(None),
     )
     with engine.connect() as connection:
         return list(connection.execute(statement.order_by(documents.c.id)).scalars())

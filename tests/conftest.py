@@ -100,6 +100,7 @@ SLOW_FILES = {
     "test_reindex.py",
     "test_reindex_flow.py",
     "test_s3_faults.py",
+    "test_scaleout.py",
     "test_watch.py",
     "test_watch_concurrency.py",
 }
@@ -120,11 +121,18 @@ TESSERACT_FILES = {
     "test_watch.py",
     "test_watch_concurrency.py",
 }
-PREFECT_FILES = {"test_deployments.py", "test_inbox_flows.py", "test_reindex_flow.py", "test_ingest_e2e.py"}
+PREFECT_FILES = {
+    "test_deployments.py",
+    "test_inbox_flows.py",
+    "test_reindex_flow.py",
+    "test_ingest_e2e.py",
+    "test_scaleout.py",
+}
 
 
 def pytest_collection_modifyitems(config, items):
-    """Markers from what a test uses: the S3 server, Prefect, a slow file; `-m "not slow"` is the fast loop."""
+    """Markers from what a test uses: the S3 server, PostgreSQL, Prefect, a slow file; `-m "not slow"` is the fast
+    loop (on the embedded defaults: the PostgreSQL half of a suite runs in `make test`)."""
     for item in items:
         name = item.path.name
         param_id = getattr(getattr(item, "callspec", None), "id", "")
@@ -135,5 +143,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.tesseract)
         if "prefect_harness" in item.fixturenames or name in PREFECT_FILES:
             item.add_marker(pytest.mark.prefect)
-        if uses_s3 or name in SLOW_FILES or item.get_closest_marker("prefect"):
+        uses_postgres = "postgresql" in param_id or {"pg_server", "pg_catalog_url"} & set(item.fixturenames)
+        if uses_postgres:
+            item.add_marker(pytest.mark.postgres)
+        if uses_s3 or uses_postgres or name in SLOW_FILES or item.get_closest_marker("prefect"):
             item.add_marker(pytest.mark.slow)
