@@ -237,12 +237,21 @@ def exclusion_query(parsed: ParsedQuery) -> str | None:
     return " | ".join(_excluded(term) for term in parsed.excluded)
 
 
-def set_query(parsed: ParsedQuery) -> str | None:
+def _paired(term: Term) -> bool:
+    """A phrase of two whole words: the pair index alone says where it is (its words side by side)."""
+    return len(term.folded_words) == 2 and not term.prefix
+
+
+def set_query(parsed: ParsedQuery, pairs_checked: bool = False) -> str | None:
     """The pages the query finds (every included term, none excluded, within the tag restrictions), from the
-    folded lexemes; None without an included term."""
+    folded lexemes; None without an included term. With `pairs_checked` (the pair index is queried too), a phrase
+    of two words needs only its words here, so GIN answers it without reading any vector."""
     if not parsed.included:
         return None
-    expression = " & ".join(_folded(term) for term in parsed.included)
+    expression = " & ".join(
+        " & ".join(_lexeme(word) for word in term.folded_words) if pairs_checked and _paired(term) else _folded(term)
+        for term in parsed.included
+    )
     exclusion = exclusion_query(parsed)
     if exclusion is not None:
         expression = f"({expression}) & !({exclusion})"
@@ -262,12 +271,12 @@ def pairs_query(parsed: ParsedQuery) -> str | None:
 def page_condition(parsed: ParsedQuery, params: dict[str, Any], alias: str = "s") -> str | None:
     """SQL of the index rows (`alias`) the query finds, its tsqueries put in `params`; None without an included
     term."""
-    query = set_query(parsed)
+    narrowing = pairs_query(parsed)
+    query = set_query(parsed, pairs_checked=narrowing is not None)
     if query is None:
         return None
     params["q"] = query
     condition = f"{alias}.doc @@ CAST(:q AS tsquery)"
-    narrowing = pairs_query(parsed)
     if narrowing is not None:
         params["pairs"] = narrowing
         condition += f" AND {alias}.pairs @@ CAST(:pairs AS tsquery)"
