@@ -89,6 +89,8 @@ def run_sohoa(*args: str, env: dict | None = None, check: bool = False) -> subpr
 SLOW_FILES = {
     "test_archive_hostile.py",
     "test_bad_input.py",
+    "test_catalog_postgres.py",
+    "test_certify_cli.py",
     "test_classify_cli.py",
     "test_cli_hostile.py",
     "test_deployments.py",
