@@ -66,7 +66,8 @@ def ingest_recorded(
                 log.warning("report %d of run %s not recorded yet: %s", position, run_id, type(error).__name__)
 
         reports = ingest_paths(paths, dossier=dossier, agency=agency, archive=archive, run=run, progress=finished)
-        run(RECORD_REPORTS, archive, run_id, reports, label=dossier or "-")
+        # Bookkeeping, not a stage of the pipeline: run here with its retries, never as a task of its own.
+        run_direct(RECORD_REPORTS, archive, run_id, reports)
     return reports
 
 
