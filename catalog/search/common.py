@@ -8,11 +8,16 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from catalog.search import index
 from catalog.search.query import Filters, doc_type_slug
 
 FACETS = ("doc_type", "agency", "year")
 MAX_TAGGED_YEARS = 10  # a wider nam: or ngay: range is left to the SQL condition alone
+
+
+def tag(kind: str, value: str | int) -> str:
+    """One index token for a value a search restricts by: a kind (ag, ty, yr, ds) and the value's UTF-8 in hex,
+    so that any code (dots, dashes, any case) is one token of letters and digits the tokenizer keeps whole."""
+    return kind + str(value).encode().hex()
 
 
 class Conditions:
@@ -93,19 +98,19 @@ def tag_groups(
     the pages they allow; the SQL conditions still decide."""
     groups = []
     if agencies is not None:
-        groups.append([index.tag("ag", code) for code in sorted(set(agencies))])
+        groups.append([tag("ag", code) for code in sorted(set(agencies))])
     if agency:
-        groups.append([index.tag("ag", agency.strip().upper())])
+        groups.append([tag("ag", agency.strip().upper())])
     if doc_type:
-        groups.append([index.tag("ty", doc_type_slug(doc_type))])
+        groups.append([tag("ty", doc_type_slug(doc_type))])
     if filters.doc_types:
-        groups.append([index.tag("ty", slug) for slug in sorted(filters.doc_types)])
+        groups.append([tag("ty", slug) for slug in sorted(filters.doc_types)])
     if filters.agencies:
-        groups.append([index.tag("ag", code) for code in sorted(filters.agencies)])
+        groups.append([tag("ag", code) for code in sorted(filters.agencies)])
     if dossier:
-        groups.append([index.tag("ds", dossier)])
+        groups.append([tag("ds", dossier)])
     if filters.dossiers:
-        groups.append([index.tag("ds", code) for value in sorted(filters.dossiers) for code in (value, value.upper())])
+        groups.append([tag("ds", code) for value in sorted(filters.dossiers) for code in (value, value.upper())])
     years = [
         year for first, last in filters.years if last - first <= MAX_TAGGED_YEARS for year in range(first, last + 1)
     ]
@@ -114,11 +119,11 @@ def tag_groups(
         and len(years) <= MAX_TAGGED_YEARS
         and all(last - first <= MAX_TAGGED_YEARS for first, last in filters.years)
     ):
-        groups.append([index.tag("yr", year) for year in sorted(set(years))])
+        groups.append([tag("yr", year) for year in sorted(set(years))])
     for start, end in filters.dates:
         months = _months(start, end)
         if months is not None:
-            groups.append([index.tag("mo", month) for month in months])
+            groups.append([tag("mo", month) for month in months])
     return groups
 
 

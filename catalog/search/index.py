@@ -27,7 +27,10 @@ from datetime import date
 from sqlalchemy import Connection, text
 
 from catalog.search import postgres
+from catalog.search.common import tag
 from schemas.text import exact_form, fold
+
+__all__ = ["create", "current", "delete", "exists", "replace_pages", "tag", "tags_of", "table_name"]
 
 FTS_TABLE = "search_pages_fts"
 PAGE_BITS = 16
@@ -92,12 +95,6 @@ def exists(connection: Connection) -> bool:
         return True
     connection.execute(text(f"DROP TABLE IF EXISTS {FTS_TABLE}"))
     return False
-
-
-def tag(kind: str, value: str | int) -> str:
-    """One index token for a value a search restricts by: a kind (ag, ty, yr, ds) and the value's UTF-8 in hex,
-    so that any code (dots, dashes, any case) is one token of letters and digits the tokenizer keeps whole."""
-    return kind + str(value).encode().hex()
 
 
 def tags_of(agency: str | None, doc_type: str, issued: date | None, dossier: str | None) -> str:
