@@ -13,19 +13,24 @@ as a new object (the locked one cannot be replaced), the older copy kept and lis
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+import os
 import tempfile
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from archive import reading
 from archive.context import Archive, opened
 from archive.labels import UnknownDocument
 from catalog import views
 from catalog.identity import get_agency
 from schemas import Document, Event, EventType, StoredObject
+from schemas.access import NotFound, Principal, Role
 from schemas.failures import Failure, SohoaFailure
 from schemas.settings import Settings
 from schemas.text import fold
@@ -314,12 +319,15 @@ def verify_certified(settings: Settings | None = None, archive: Archive | None =
             return [CertifiedCheck(id=i, key=k, ok=False, problems=[failure.code]) for i, k in copies]
         checks = []
         for doc_id, key in copies:
+            started = time.perf_counter()
             try:
                 data = archive.store.get_bytes(key)
             except SohoaFailure as failure:
                 checks.append(CertifiedCheck(id=doc_id, key=key, ok=False, problems=[failure.code]))
+                remember(archive, key, None, None, problems=[failure.code])
                 continue
             found = pades.verify_pdf(data, roots)
+            remember(archive, key, data, found, seconds=time.perf_counter() - started)  # what the pages show
             checks.append(
                 CertifiedCheck(
                     id=doc_id,
@@ -383,3 +391,171 @@ def _renew_one(archive: Archive, roots: list, doc_id: str, moment: datetime, mar
     document.events.append(Event(type=EventType.certified, agent=_agent(who), at=moment, detail=detail))
     _record(archive, document, meta_key)
     return RenewReport(id=doc_id, key=stored.key, status="renewed", expires=found.last_timestamp_expires)
+
+
+# --- the caller's side (the API and the web pages): role and scope checked in the query, the last verification kept
+
+
+CERTIFIERS = (Role.archivist, Role.admin)
+_REFUSED_ALONE = {kind.code: kind for kind in (WrongAgency, NotArchivalPdf, UnknownDocument, CertifiedNotPdfa)}
+
+
+class SigningNotConfigured(SohoaFailure):
+    code = "signing_not_configured"
+    vi = "Máy chủ chưa được cấu hình ký số (SOHOA_SIGN_PKCS12 hoặc SOHOA_SIGN_PKCS11_LIB, và SOHOA_SIGN_AGENCY)"
+    en = "Signing is not configured on this server (SOHOA_SIGN_PKCS12 or SOHOA_SIGN_PKCS11_LIB, and SOHOA_SIGN_AGENCY)"
+
+
+class InvalidCopyForm(SohoaFailure):
+    code = "invalid_copy_form"
+    vi = "Hình thức bản sao phải là SAO Y, SAO LỤC hoặc TRÍCH SAO"
+    en = "The copy form must be SAO Y, SAO LỤC or TRÍCH SAO"
+
+
+class CopyStatus(BaseModel):
+    """A certified copy's validation status as a page shows it: the last verification's result (kept in the cache
+    folder by the copy's key, so a renewed copy is verified afresh), `ok` None when never verified."""
+
+    present: bool = True
+    key: str = ""
+    ok: bool | None = None
+    problems: list[str] = Field(default_factory=list)
+    signed_at: datetime | None = None
+    signer: str = ""  # the certificate's subject
+    agency: str = ""  # its organisation (or common name): the agency that signed
+    serial: str = ""
+    timestamp_at: datetime | None = None
+    verified_at: datetime | None = None
+    seconds: float | None = None  # how long the verification took
+
+
+def signing_ready(settings: Settings) -> bool:
+    return sign_keys.is_configured(settings) and bool(settings.sign_agency.strip())
+
+
+def _status_file(settings: Settings, key: str) -> Path:
+    name = hashlib.sha256(key.encode()).hexdigest()
+    return settings.home_dir / "cache" / "certified" / name[:2] / f"{name}.json"
+
+
+def _signer_names(data: bytes) -> tuple[str, str]:
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415 - loaded only to verify
+
+    try:
+        for embedded in PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures:
+            if embedded.sig_object_type == "/Sig":
+                subject = embedded.signer_cert.subject.native
+                return str(subject.get("organization_name") or subject.get("common_name") or ""), ""
+    except Exception as error:
+        return "", type(error).__name__
+    return "", ""
+
+
+def remember(
+    archive: Archive,
+    stored: StoredObject | str,
+    data: bytes | None,
+    found: pades.CopyCheck | None,
+    *,
+    problems: list[str] | None = None,
+    seconds: float | None = None,
+) -> CopyStatus:
+    """Keep one verification's result for the copy (read back by `copy_status`)."""
+    key = stored if isinstance(stored, str) else stored.key
+    status = CopyStatus(key=key, ok=False, problems=list(problems or []), verified_at=datetime.now(UTC))
+    status.seconds = None if seconds is None else round(seconds, 3)
+    if found is not None:
+        status.ok = found.ok and not status.problems
+        status.problems += found.problems
+        status.signed_at, status.signer, status.serial = found.signed_at, found.subject, found.serial
+        status.timestamp_at = found.timestamp_at
+    if data is not None:
+        status.agency = _signer_names(data)[0]
+        if not isinstance(stored, str) and hashlib.sha256(data).hexdigest() != stored.sha256:
+            status.ok = False
+            status.problems.append("checksum_mismatch: not the bytes meta.json records")
+    path = _status_file(archive.settings, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_text(status.model_dump_json(), encoding="utf-8")
+    partial.replace(path)
+    return status
+
+
+def check_copy(archive: Archive, stored: StoredObject) -> CopyStatus:
+    """Verify the copy now (its bytes as the store has them) and keep the result."""
+    started = time.perf_counter()
+    try:
+        roots = sign_keys.trust_roots(archive.settings)
+        data = archive.store.get_bytes(stored.key)
+    except SohoaFailure as failure:
+        return remember(archive, stored, None, None, problems=[failure.code])
+    found = pades.verify_pdf(data, roots)
+    return remember(archive, stored, data, found, seconds=time.perf_counter() - started)
+
+
+def copy_status(archive: Archive, stored: StoredObject | None, *, verify_missing: bool = True) -> CopyStatus:
+    """The last verification's result; a copy never verified (here) is verified now when `verify_missing`."""
+    if stored is None:
+        return CopyStatus(present=False)
+    try:
+        return CopyStatus.model_validate_json(_status_file(archive.settings, stored.key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    return check_copy(archive, stored) if verify_missing else CopyStatus(key=stored.key)
+
+
+def _scoped_ids(archive: Archive, principal: Principal, doc_id: str | None, dossier: str | None) -> list[str]:
+    if doc_id is not None:
+        if views.document(archive.catalog.engine, doc_id, principal.agencies) is None:
+            raise NotFound("document")
+        return [doc_id]
+    found = views.dossier_documents(archive.catalog.engine, dossier or "", principal.agencies)
+    if not found:
+        raise NotFound("dossier")
+    return [document.id for document in found]
+
+
+def certify_for(
+    archive: Archive,
+    principal: Principal,
+    *,
+    doc_id: str | None = None,
+    dossier: str | None = None,
+    copy_form: str = CopyForm.sao_y.value,
+    address: str = "",
+) -> list[CertifyReport]:
+    """An archivist (or admin) certifies a document, or every document of a dossier, of their agencies: the role
+    first, then the scope in the query (another agency's record is NotFound), then the server's signing settings.
+    A single document refused (another agency's key, no archival PDF) raises its failure; a dossier's documents
+    get one report each. Each new copy is verified at once, so its page shows a real status."""
+    reading._require(principal, CERTIFIERS)
+    ids = _scoped_ids(archive, principal, doc_id, dossier)
+    if not signing_ready(archive.settings):
+        raise SigningNotConfigured()
+    try:
+        form = CopyForm.parse(copy_form)
+    except ValueError:
+        raise InvalidCopyForm(str(copy_form)[:40]) from None
+    reports = certify(ids, copy_form=form, who=principal.name, archive=archive)
+    done = [report for report in reports if report.status == "certified"]
+    detail = {"what": "certified_copy", "copy_form": form.value, "signed": len(done)}
+    reading._log(archive, principal, "update", ids, address, **detail)
+    for report in done:
+        document = archive.catalog.get(report.id)
+        if document is not None and CERTIFIED in document.objects:
+            check_copy(archive, document.objects[CERTIFIED])
+    if doc_id is not None and reports[0].failure is not None:
+        failure = reports[0].failure
+        raise _REFUSED_ALONE.get(failure.code, SigningFailure)(failure.detail)
+    return reports
+
+
+def reverify(archive: Archive, principal: Principal, doc_id: str, *, address: str = "") -> CopyStatus:
+    """Verify a document's certified copy again now (any reader of the document)."""
+    reading._require(principal, reading.READERS)
+    stored = reading._in_scope(archive, principal, doc_id).objects.get(CERTIFIED)
+    if stored is None:
+        raise NotFound(CERTIFIED)
+    reading._log(archive, principal, "view", [doc_id], address, what="certified_verify")
+    return check_copy(archive, stored)
