@@ -105,6 +105,7 @@ SLOW_FILES = {
     "test_scaleout.py",
     "test_watch.py",
     "test_watch_concurrency.py",
+    "test_web_certify.py",
 }
 # Files whose tests read pages with Tesseract (real under `make test`, replayed otherwise).
 TESSERACT_FILES = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 
 from archive import reading
 from archive.context import Archive
-from schemas import DocType
+from schemas import DocType, StoredObject
 from schemas.access import Forbidden, NotSignedIn, Principal, Role
 from schemas.failures import SohoaFailure
 from web.security import AttemptLimiter, Sessions, bearer_token, check_csrf
@@ -154,6 +155,7 @@ def document(doc_id: str, principal: Caller, request: Request) -> dict[str, Any]
 
     payload = reading.document(archive_of(request), principal, doc_id, address=address_of(request))
     payload["reuse"] = document_reuse(archive_of(request), principal, doc_id)  # "Tái sử dụng từ hồ sơ X"
+    payload["certified"] = certified_json(archive_of(request), doc_id, payload["objects"])
     return payload
 
 
@@ -177,10 +179,13 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, min(last, size - 1)
 
 
-def _stream(request: Request, principal: Principal, doc_id: str, role: str) -> StreamingResponse:
+def _stream(request: Request, principal: Principal, doc_id: str, role: str, suffix: str = "") -> StreamingResponse:
     archive = archive_of(request)
     opened = reading.open_stored(archive, principal, doc_id, role, address=address_of(request))
     stream, size, media_type, name = opened.__enter__()
+    if suffix:  # e.g. the certified copy: <dossier>.001.ban-sao.pdf beside <dossier>.001.pdf
+        stem, dot, extension = name.rpartition(".")
+        name = f"{stem}.{suffix}{dot}{extension}" if dot else f"{name}.{suffix}"
     try:
         wanted = _byte_range(request.headers.get("range"), size)
     except BaseException:
@@ -224,6 +229,142 @@ def original(doc_id: str, principal: Caller, request: Request) -> StreamingRespo
 @router.get("/documents/{doc_id}/archive.pdf")
 def archive_pdf(doc_id: str, principal: Caller, request: Request) -> StreamingResponse:
     return _stream(request, principal, doc_id, "archive")
+
+
+# ---------------------------------------------------------------- certified electronic copies (bản sao điện tử)
+
+# HTTP status of the failures of certifying: the server's key or settings (503), the state of its certificate or of
+# the document (409), a copy that cannot be made from this document (422), the caller's input (400).
+CERTIFY_STATUS = {
+    "signing_not_configured": 503,
+    "signing_key_missing": 503,
+    "signing_pin_wrong": 503,
+    "trust_roots_missing": 503,
+    "stamp_font_missing": 503,
+    "tsa_unreachable": 503,
+    "certificate_revoked": 409,
+    "certificate_expired": 409,
+    "certificate_untrusted": 409,
+    "wrong_agency": 409,
+    "certify_no_archive_pdf": 409,
+    "certified_not_pdfa": 422,
+    "certify_not_pdf": 422,
+    "signing_failed": 500,
+    "invalid_copy_form": 400,
+}
+
+
+def certify_failure(failure: SohoaFailure) -> JSONResponse:
+    """A failure of certifying as JSON {code, vi, en} with its status; the detail only for what the caller may act
+    on (never a setting's path)."""
+    status = CERTIFY_STATUS[failure.code]
+    payload = {"code": failure.code, "vi": failure.vi, "en": failure.en}
+    if status in (400, 409, 422) and failure.detail:
+        payload["detail"] = failure.detail
+    return JSONResponse(payload, status_code=status)
+
+
+# What a verification's problem means, for the page's "lý do" (the problems themselves are kept as found, in English).
+PROBLEM_REASONS = (
+    ("checksum_mismatch", "nội dung tệp khác với bản đã lưu (mã băm không khớp)"),
+    ("signature timestamp", "dấu thời gian của chữ ký không hợp lệ"),
+    ("document timestamp", "dấu thời gian lưu trữ (PAdES B-LTA) không hợp lệ"),
+    ("no signature", "tệp không có chữ ký số"),
+    ("unreadable", "tệp không đọc được dưới dạng PDF"),
+    ("trust_roots_missing", "chưa cấu hình chứng thư gốc tin cậy (SOHOA_TRUST_ROOTS)"),
+)
+SIGNATURE_REASONS = (
+    ("REVOKED", "chứng thư ký đã bị thu hồi"),
+    ("EXPIRED", "chứng thư ký đã hết hạn tại thời điểm ký"),
+    ("UNTRUSTED", "chứng thư ký không dẫn tới chứng thư gốc tin cậy"),
+    ("", "chữ ký số không khớp với nội dung: tệp đã bị sửa sau khi ký"),
+)
+
+
+def reasons_vi(problems: list[str]) -> list[str]:
+    found = []
+    for problem in problems:
+        if problem.startswith("signature ") and not problem.startswith("signature timestamp"):
+            found.append(next(vi for word, vi in SIGNATURE_REASONS if word in problem))
+            continue
+        found.append(next((vi for start, vi in PROBLEM_REASONS if problem.startswith(start)), "không kiểm tra được"))
+    return list(dict.fromkeys(found))
+
+
+def certified_json(archive: Archive, doc_id: str, objects: dict[str, Any]) -> dict[str, Any]:
+    """The document's certified copy as its JSON says it (from the document's `objects`, read in scope): present or
+    not, and the last verification's result (a copy never verified here is verified once, then kept)."""
+    from archive.certify import CERTIFIED, copy_status
+
+    stored = objects.get(CERTIFIED)
+    status = copy_status(archive, StoredObject.model_validate(stored) if isinstance(stored, dict) else stored)
+    found = status.model_dump(mode="json")
+    if status.present:
+        found["valid"] = status.ok
+        found["reasons_vi"] = reasons_vi(status.problems)
+        found["download"] = f"/api/documents/{quote(doc_id)}/certified"
+    return found
+
+
+class CertifyBody(BaseModel):
+    copy_form: str = "SAO Y"  # SAO Y | SAO LỤC | TRÍCH SAO
+
+
+@router.post("/documents/{doc_id}/certify", response_model=None)
+def certify_document(
+    doc_id: str, principal: Caller, request: Request, body: CertifyBody | None = None
+) -> dict[str, Any] | JSONResponse:
+    """Chứng thực bản sao điện tử / certify a document (archivists and admins of its agency): the archival PDF signed
+    with the agency's key (PAdES), stored beside it; the report and the new copy's status."""
+    from archive.certify import certify_for
+
+    archive = archive_of(request)
+    form = (body or CertifyBody()).copy_form
+    try:
+        (report,) = certify_for(archive, principal, doc_id=doc_id, copy_form=form, address=address_of(request))
+    except SohoaFailure as failure:
+        if failure.code in CERTIFY_STATUS:
+            return certify_failure(failure)
+        raise
+    answer = report.model_dump(mode="json")
+    document = archive.catalog.get(doc_id)  # in scope: certify_for checked it
+    answer["certified"] = certified_json(archive, doc_id, document.objects if document is not None else {})
+    return answer
+
+
+@router.post("/dossiers/{code}/certify", response_model=None)
+def certify_dossier(
+    code: str, principal: Caller, request: Request, body: CertifyBody | None = None
+) -> dict[str, Any] | JSONResponse:
+    """Chứng thực cả hồ sơ / certify every document of a dossier in the caller's agencies: one report each (a
+    document the agency's key may not sign is `refused` with its failure, the others go on)."""
+    from archive.certify import certify_for
+
+    form = (body or CertifyBody()).copy_form
+    try:
+        reports = certify_for(archive_of(request), principal, dossier=code, copy_form=form, address=address_of(request))
+    except SohoaFailure as failure:
+        if failure.code in CERTIFY_STATUS:
+            return certify_failure(failure)
+        raise
+    return {"documents": [report.model_dump(mode="json") for report in reports]}
+
+
+@router.get("/documents/{doc_id}/certified")
+def certified_copy(doc_id: str, principal: Caller, request: Request) -> StreamingResponse:
+    """Tải bản sao có chữ ký số / the certified copy (a download in the access log)."""
+    from archive.certify import CERTIFIED
+
+    return _stream(request, principal, doc_id, CERTIFIED, suffix="ban-sao")
+
+
+@router.post("/documents/{doc_id}/certified/verify")
+def certified_verify(doc_id: str, principal: Caller, request: Request) -> dict[str, Any]:
+    """Kiểm tra lại chữ ký số / verify the certified copy again now (its bytes as the store has them)."""
+    from archive.certify import reverify
+
+    status = reverify(archive_of(request), principal, doc_id, address=address_of(request))
+    return {**status.model_dump(mode="json"), "valid": status.ok, "reasons_vi": reasons_vi(status.problems)}
 
 
 @router.get("/documents/{doc_id}/pages/{number}.png")

@@ -11,7 +11,7 @@ session's CSRF token in the hidden field `csrf_token` (the sign-in form, made be
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -28,6 +28,8 @@ from schemas import DOC_TYPE_NAMES, DocType
 from schemas.access import Forbidden, NotSignedIn, Principal, Role
 from schemas.failures import SohoaFailure
 from schemas.models import CHANNEL_NAMES, DOCUMENT_ROLE_NAMES
+from sign.stamp import CopyForm
+from web.api import CERTIFY_STATUS, certified_json
 from web.charts import percent_bars
 from web.security import AttemptLimiter, Session, Sessions, check_csrf
 
@@ -56,6 +58,7 @@ STATUS = {
     "file_too_large": 413,
     "too_many_attempts": 429,
     "login_failed": 401,
+    **CERTIFY_STATUS,
 }
 
 router = APIRouter(include_in_schema=False)
@@ -87,8 +90,25 @@ def vn_date(value: Any) -> str:
     return found.strftime("%d/%m/%Y")
 
 
+VIETNAM = timezone(timedelta(hours=7))
+
+
+def vn_time(value: Any) -> str:
+    """A moment in Vietnam time as counters read it (dd/mm/yyyy HH:MM:SS), from a datetime or its ISO text."""
+    if not value:
+        return ""
+    try:
+        found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=UTC)
+    return found.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M:%S")
+
+
 ROLE_NAMES = {"clerk": "Văn thư", "archivist": "Lưu trữ viên", "admin": "Quản trị"}
 templates.env.filters["vn_date"] = vn_date
+templates.env.filters["vn_time"] = vn_time
 templates.env.globals.update(
     doc_type_name=doc_type_name,
     ROLE_NAMES=ROLE_NAMES,
@@ -369,9 +389,56 @@ def document(request: Request, doc_id: str, q: str = "", page: str = "1", saved:
             "reuse": document_reuse(archive, principal, doc_id),
             "roles": [(item.value, name) for item, name in DOCUMENT_ROLE_NAMES.items()],
             "saved": saved,
+            "certified": certified_json(archive, doc_id, payload["objects"]),
+            "may_certify": _may_certify(archive, principal, payload.get("agency")),
+            "copy_forms": [form.value for form in CopyForm],
         }
 
     return _page(request, build)
+
+
+# ---------------------------------------------------------------- certified electronic copies
+
+
+def _may_certify(archive: Any, principal: Principal, agency: str | None) -> bool:
+    """The certify form is shown to archivists and admins (the record is in their scope: they see its page) when
+    this server signs, with the key of this record's agency."""
+    from archive.certify import CERTIFIERS, signing_ready
+
+    settings = archive.settings
+    return principal.may(*CERTIFIERS) and signing_ready(settings) and (agency or "") == settings.sign_agency.strip()
+
+
+@router.post("/documents/{doc_id}/certify")
+def document_certify(
+    request: Request,
+    doc_id: str,
+    copy_form: Annotated[str, Form(max_length=40)] = "SAO Y",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Chứng thực bản sao điện tử from the document's page (archivists and admins of its agency)."""
+
+    def build(principal: Principal, _session: Session) -> Response:
+        from archive.certify import certify_for
+
+        archive = request.app.state.archive
+        certify_for(archive, principal, doc_id=doc_id, copy_form=copy_form, address=_address(request))
+        return RedirectResponse(f"/documents/{quote(doc_id)}?saved=certified", status_code=303)
+
+    return _page(request, build, form_token=csrf_token)
+
+
+@router.post("/documents/{doc_id}/certified/verify")
+def document_certified_verify(request: Request, doc_id: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Kiểm tra lại chữ ký số of the certified copy, now."""
+
+    def build(principal: Principal, _session: Session) -> Response:
+        from archive.certify import reverify
+
+        reverify(request.app.state.archive, principal, doc_id, address=_address(request))
+        return RedirectResponse(f"/documents/{quote(doc_id)}?saved=verified", status_code=303)
+
+    return _page(request, build, form_token=csrf_token)
 
 
 def _typed_fields(
@@ -425,7 +492,8 @@ def document_fields(
 
 
 def _dossier_context(request: Request, principal: Principal, code: str) -> dict[str, Any]:
-    payload = reading.dossier(request.app.state.archive, principal, code, address=_address(request))
+    archive = request.app.state.archive
+    payload = reading.dossier(archive, principal, code, address=_address(request))
     return {
         "code": code,
         "dossier": payload["dossier"],
@@ -434,6 +502,9 @@ def _dossier_context(request: Request, principal: Principal, code: str) -> dict[
         "export": f"/api/dossiers/{quote(code)}/export",
         "saved": False,
         "error": None,
+        "may_certify": any(_may_certify(archive, principal, item.get("agency")) for item in payload["documents"]),
+        "copy_forms": [form.value for form in CopyForm],
+        "certify_reports": None,
     }
 
 
@@ -464,6 +535,27 @@ async def dossier_fields(request: Request, code: str) -> Response:
         return "dossier.html", context
 
     return _page(request, build, form_token=token if isinstance(token, str) else None)
+
+
+@router.post("/dossiers/{code}/certify")
+def dossier_certify(
+    request: Request,
+    code: str,
+    copy_form: Annotated[str, Form(max_length=40)] = "SAO Y",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Chứng thực cả hồ sơ: every document of the dossier in the caller's agencies; the page lists each outcome."""
+
+    def build(principal: Principal, _session: Session) -> tuple[str, dict[str, Any]]:
+        from archive.certify import certify_for
+
+        archive = request.app.state.archive
+        reports = certify_for(archive, principal, dossier=code, copy_form=copy_form, address=_address(request))
+        context = _dossier_context(request, principal, code)
+        context["certify_reports"] = reports
+        return "dossier.html", context
+
+    return _page(request, build, form_token=csrf_token)
 
 
 # ---------------------------------------------------------------- the review queue
