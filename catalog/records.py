@@ -533,8 +533,9 @@ class Catalog:
         moment never get the same one."""
         values = {"code": dossier.code, "dossier": json.loads(dossier.model_dump_json())}
         with self.engine.begin() as connection:
-            done = connection.execute(insert_into(connection, dossiers).values(**values).on_conflict_do_nothing())
-            return done.rowcount == 1
+            # RETURNING says whether the row went in (psycopg's rowcount for this statement is not to be relied on).
+            statement = insert_into(connection, dossiers).values(**values).on_conflict_do_nothing()
+            return connection.execute(statement.returning(dossiers.c.code)).first() is not None
 
     def ids(self) -> set[str]:
         with self.engine.connect() as connection:

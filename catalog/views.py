@@ -79,7 +79,10 @@ def review_count(engine: Engine, agencies: Collection[str] | None) -> int:
 
 def statistics(engine: Engine, agencies: Collection[str] | None) -> dict[str, Any]:
     """Documents and pages per agency and month, documents per type, and the review backlog, in scope."""
-    month = func.strftime("%Y-%m", documents.c.received_at)
+    if engine.dialect.name == "postgresql":  # the month in UTC, as SQLite's strftime reads the stored time
+        month = func.to_char(func.timezone("UTC", documents.c.received_at), "YYYY-MM")
+    else:
+        month = func.strftime("%Y-%m", documents.c.received_at)
     archived = documents.c.status == DocumentStatus.archived
     by_month = _scoped(
         select(documents.c.agency, month.label("month"), func.count().label("documents"), func.sum(documents.c.pages))

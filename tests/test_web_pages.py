@@ -76,8 +76,8 @@ def _record(archive, doc_id: str, dossier: str, agency: str, doc_type: DocType, 
     return document
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def app(request, tmp_path_factory):
     from archive.access import add_user
     from archive.ingest import ingest_paths
     from web.app import create_app
@@ -85,7 +85,7 @@ def app(tmp_path_factory):
     home = tmp_path_factory.mktemp("pages-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("PREFECT_API_URL", raising=False)
-        settings = Settings(home=home, store_url="", catalog_url="")
+        settings = Settings(home=home, store_url="", catalog_url=_catalog_url(request))
         application = create_app(settings)
         # Uploads are ingested in this process, as on a site without a Prefect server: another test may have left
         # Prefect's session-wide test harness running, which dispatch would otherwise send the files to.
@@ -418,7 +418,7 @@ def test_a_new_dossier_code_is_the_agencys_next_free_number_today_and_never_give
     codes = []
     for _ in range(2):
         answer = clerk.post("/upload", data={"action": "new_code", "agency": H33, "csrf_token": _csrf(clerk)})
-        assert answer.status_code == 200
+        assert answer.status_code == 200, answer.text[-3000:]
         codes.append(re.search(r'id="new-code">([^<]+)<', answer.text)[1])
         assert f'value="{codes[-1]}"' in answer.text  # the dossier field is filled with it
     assert codes == [f"{prefix}0004", f"{prefix}0005"]  # after the highest number held that day, never reused
@@ -426,14 +426,16 @@ def test_a_new_dossier_code_is_the_agencys_next_free_number_today_and_never_give
     assert refused.status_code == 403 and prefix.replace(H33, X99) not in refused.text
 
 
-def test_two_counters_asking_for_new_codes_at_once_get_different_ones(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_counters_asking_for_new_codes_at_once_get_different_ones(tmp_path, request, backend):
     import threading
 
     from archive.access import principal_for
     from archive.context import Archive
     from archive.upload import new_dossier_code
 
-    settings = Settings(home=tmp_path, store_url="", catalog_url="")
+    catalog_url = request.getfixturevalue("pg_catalog_url") if backend == "postgresql" else ""
+    settings = Settings(home=tmp_path, store_url="", catalog_url=catalog_url)
     with Archive.open(settings) as setup:
         from archive.access import add_user
 
@@ -639,3 +641,8 @@ def test_an_older_catalog_gets_the_review_column_filled_and_the_queue_is_the_sam
         assert views.review_count(reopened.engine, [H33]) == 1 and views.review_count(reopened.engine, [X99]) == 0
     finally:
         reopened.close()
+
+
+def _catalog_url(request) -> str:
+    """The app's catalog: the embedded SQLite one, or a fresh PostgreSQL database (the same pages on both)."""
+    return request.getfixturevalue("pg_server").create_database() if request.param == "postgresql" else ""

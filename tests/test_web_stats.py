@@ -20,8 +20,8 @@ A, B = f"{H33}-240105-0001", f"{H33}-240410-0002"
 Y = f"{X99}-240105-0001"
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def app(request, tmp_path_factory):
     from archive.access import add_user
     from archive.registry import register
     from web.app import create_app
@@ -29,7 +29,7 @@ def app(tmp_path_factory):
     home = tmp_path_factory.mktemp("stats-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("PREFECT_API_URL", raising=False)
-        application = create_app(Settings(home=home, store_url="", catalog_url=""))
+        application = create_app(Settings(home=home, store_url="", catalog_url=_catalog_url(request)))
         archive = application.state.archive
         entries = [entry(A, "1.000001", "2024-01-05", True, APPLICANT), entry(B, "1.000002", "2024-04-10", True)]
         entries.append(entry(Y, "1.000001", "2024-01-05", True))
@@ -100,3 +100,8 @@ def test_the_chart_draws_each_percentage_to_scale_says_na_and_escapes_its_labels
     plot = HEIGHT - TOP - BOTTOM
     assert heights[:3] == [pytest.approx(plot / 2, abs=0.1), pytest.approx(plot, abs=0.1), 0.0]
     assert svg.count(">N/A<") == 1 and "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;" in svg
+
+
+def _catalog_url(request) -> str:
+    """The app's catalog: the embedded SQLite one, or a fresh PostgreSQL database (the same pages on both)."""
+    return request.getfixturevalue("pg_server").create_database() if request.param == "postgresql" else ""
