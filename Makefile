@@ -38,6 +38,7 @@ $(STAMPS)/venv: pyproject.toml | $(BIN)/python
 venv: $(STAMPS)/venv
 
 demo: deps venv
+	@$(BIN)/sohoa migrate  # a catalog left by an earlier version is brought up to this one (a new one is created)
 	$(BIN)/sohoa samples $(DEMO_SAMPLES)
 	$(BIN)/sohoa ingest $(DEMO_SAMPLES)/$(DEMO_DOSSIER) --agency $(DEMO_AGENCY)
 	@echo; echo '$$ sohoa search "quyet dinh dat dai"'
@@ -49,6 +50,7 @@ demo: deps venv
 # with a random password printed that once; then the server, until Ctrl+C.
 serve: deps venv
 	@test -f $(SOHOA_HOME)/catalog.db || $(MAKE) --no-print-directory demo
+	@$(BIN)/sohoa migrate
 	@for account in quantri:admin luutru:archivist vanthu:clerk; do \
 	  name=$${account%%:*}; role=$${account##*:}; \
 	  if ! $(BIN)/sohoa user list 2>/dev/null | grep -q "^$$name "; then \

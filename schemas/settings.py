@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     replica_s3_secret_key: str = Field("", description="Replica S3 secret key (default SOHOA_S3_SECRET_KEY).")
     replica_s3_secure: bool | None = Field(None, description="1/0: TLS to the replica (default SOHOA_S3_SECURE).")
     replica_s3_region: str = Field("", description="Replica S3 region (default SOHOA_S3_REGION).")
-    catalog_url: str = Field("", description="sqlite:///abs/path.db (default SOHOA_HOME/catalog.db).")
+    catalog_url: str = Field(
+        "", description="sqlite:///abs/path.db (default SOHOA_HOME/catalog.db) or postgresql://user@host:5432/db."
+    )
     ocr_lang: str = Field("vie", description="Tesseract languages (vie read Vietnamese best in bench/ocr_bench.py).")
     tesseract_cmd: str = Field(
         "", description="The Tesseract program (default `tesseract` on PATH); read by ocr.tesseract for each run."
