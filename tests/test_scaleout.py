@@ -394,7 +394,7 @@ def test_a_worker_killed_mid_document_and_postgresql_restarted_lose_and_double_n
     before = len(_catalog_documents(cluster))
     started = time.monotonic()
     per_dossier = {}
-    for sequence in range(11, 15):  # four dossiers of two files
+    for sequence in range(11, 14):  # three dossiers of two files
         dossier = dossier_code(sequence)
         per_dossier[dossier] = 2
         for n in range(2):
@@ -412,9 +412,9 @@ def test_a_worker_killed_mid_document_and_postgresql_restarted_lose_and_double_n
     pg_server.restart()
 
     survivors = [*cluster.watchers, *(w for name, w in cluster.workers.items() if name != victim)]
-    _wait_until(lambda: _settled(cluster, before + 8), SETTLE_SECONDS, "the 8 documents archived", logs=survivors)
+    _wait_until(lambda: _settled(cluster, before + 6), SETTLE_SECONDS, "the 6 documents archived", logs=survivors)
     took = time.monotonic() - started
-    documents = _check_archive(cluster, before + 8, per_dossier)
+    documents = _check_archive(cluster, before + 6, per_dossier)
     assert {document.dossier for document in documents} >= set(per_dossier)
 
     with cluster.settings(), get_client(sync_client=True) as client:
@@ -424,6 +424,6 @@ def test_a_worker_killed_mid_document_and_postgresql_restarted_lose_and_double_n
     for watcher in cluster.watchers:
         assert watcher.alive(), watcher.log_tail()
     print(
-        f"worker killed and PostgreSQL restarted: 8 documents settled in {took:.1f} s"
+        f"worker killed and PostgreSQL restarted: 6 documents settled in {took:.1f} s"
         f" ({time.monotonic() - killed_at:.1f} s after the kill)"
     )
