@@ -116,6 +116,11 @@ ROUTES = {
     ("POST", "/api/documents/{doc_id}/label"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 200},
     ("PATCH", "/api/documents/{doc_id}"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 200},
     ("PUT", "/api/documents/{doc_id}/role"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 200},
+    # Certified copies (issue 16): this server has no signing key, so an archivist of the agency is told so (503).
+    ("POST", "/api/documents/{doc_id}/certify"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 503},
+    ("POST", "/api/dossiers/{code}/certify"): {"anonymous": 401, "arch99": 404, "clerk33": 403, "arch33": 503},
+    ("GET", "/api/documents/{doc_id}/certified"): {"anonymous": 401, "arch99": 404, "arch33": 404},
+    ("POST", "/api/documents/{doc_id}/certified/verify"): {"anonymous": 401, "arch99": 404, "arch33": 404},
     ("POST", "/api/dossiers"): {"anonymous": 401, "arch99": 403, "clerk33": 200, "arch33": 200},
     ("GET", "/api/indicators"): {"anonymous": 401, "arch99": 200, "clerk33": 200, "admin": 200},
     ("GET", "/api/review"): {"anonymous": 401, "arch99": 200, "clerk33": 200, "arch33": 200},

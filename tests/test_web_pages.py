@@ -146,6 +146,9 @@ PAGES: dict[tuple[str, str], dict[str, str | dict[str, int]]] = {
     ("POST", "/review/{doc_id}/label"): {"path": "", "expect": {}},
     ("POST", "/documents/{doc_id}/role"): {"path": "", "expect": {}},  # its own test below
     ("POST", "/documents/{doc_id}/fields"): {"path": "", "expect": {}},
+    ("POST", "/documents/{doc_id}/certify"): {"path": "", "expect": {}},  # tests/test_web_certify.py
+    ("POST", "/documents/{doc_id}/certified/verify"): {"path": "", "expect": {}},  # tests/test_web_certify.py
+    ("POST", "/dossiers/{code}/certify"): {"path": "", "expect": {}},  # tests/test_web_certify.py
     ("GET", "/upload"): {"path": "/upload", "expect": {**READ, "admin33": 403}},
     ("POST", "/upload"): {"path": "", "expect": {}},
     ("GET", "/stats"): {"path": "/stats", "expect": READ},
