@@ -25,6 +25,7 @@ from alembic.config import Config  # noqa: E402
 from alembic.runtime.migration import MigrationContext  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402
 from sqlalchemy import Connection, Engine, inspect  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from schemas.failures import SohoaFailure  # noqa: E402
 
@@ -38,6 +39,13 @@ class CatalogOutdated(SohoaFailure):
     code = "catalog_outdated"
     vi = "Danh mục cũ hơn phiên bản phần mềm: người quản trị cần chạy `sohoa migrate` (sau khi sao lưu)"
     en = "The catalog is older than this version of sohoa: an administrator must run `sohoa migrate` (after a backup)"
+    retryable = False
+
+
+class MigrationFailed(SohoaFailure):
+    code = "migration_failed"
+    vi = "Nâng cấp danh mục không thành công; danh mục giữ nguyên phiên bản cũ (chưa thay đổi gì)"
+    en = "The catalog's migration failed; the catalog was left at its earlier revision (nothing changed)"
     retryable = False
 
 
@@ -119,6 +127,10 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
         before = current_revision(connection) if VERSION_TABLE in inspect(connection).get_table_names() else None
         config = _config()
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except SQLAlchemyError as error:  # rolled back with the connection: the catalog is as it was
+            # The kind of error only: its message holds SQL and perhaps the data it was moving.
+            raise MigrationFailed(f"{before or '(before migrations)'} -> {head()}: {type(error).__name__}") from None
         connection.commit()
     return before, head()

@@ -104,3 +104,32 @@ def test_processes_opening_an_empty_catalog_at_once_create_it_once(catalog_url):
 
 def test_the_revisions_form_one_line():
     assert revisions()[0] == "0001" and head() == revisions()[-1] and len(set(revisions())) == len(revisions())
+
+
+def test_a_migration_that_fails_half_way_leaves_the_catalog_as_it_was(tmp_path):
+    """A catalog from before migrations whose completion cannot finish (here: a later revision's table is already
+    there, as if someone made it by hand): `migrate` names the failure and changes nothing, the baseline's work
+    included (one transaction)."""
+    import sqlite3
+
+    from _legacy import as_before_migrations
+
+    from catalog.schema import MigrationFailed
+
+    path = tmp_path / "catalog.db"
+    Catalog(f"sqlite:///{path}").close()
+    as_before_migrations(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP INDEX ix_documents_review")
+        connection.execute("ALTER TABLE documents DROP COLUMN in_review")  # what the baseline adds back
+        connection.execute("CREATE TABLE ingest_reports (x)")  # what revision 0002 cannot create again
+    engine = open_engine(f"sqlite:///{path}")
+    try:
+        with pytest.raises(MigrationFailed):
+            migrate(engine)
+    finally:
+        engine.dispose()
+    with sqlite3.connect(path) as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
+    assert "alembic_version" not in tables and "in_review" not in columns
