@@ -161,7 +161,9 @@ def direct_ingest(dossiers, work: Path, catalog_url: str) -> float:
     return time.perf_counter() - started
 
 
-def through_workers(dossiers, workers: int, work: Path, api_env: dict[str, str], catalog_url: str) -> float:
+def through_workers(
+    dossiers, workers: int, work: Path, api_env: dict[str, str], catalog_url: str, poll: float | None
+) -> float:
     logs = work / f"logs-{workers}"
     logs.mkdir()
     sohoa_env = {
@@ -175,7 +177,7 @@ def through_workers(dossiers, workers: int, work: Path, api_env: dict[str, str],
         Service(
             f"worker-{number}",
             [str(BIN / "prefect"), "worker", "start", "--pool", "sohoa", "--limit", "1", "--name", f"w{number}"],
-            {**api_env, **sohoa_env},
+            {**api_env, **sohoa_env, **({"PREFECT_WORKER_QUERY_SECONDS": str(poll)} if poll else {})},
             logs,
         )
         for number in range(workers)
@@ -207,6 +209,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=4)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--poll-seconds", type=float, default=None, help="the workers' PREFECT_WORKER_QUERY_SECONDS (Prefect: 10)"
+    )
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sohoa-scaleout-bench-"))
     postgres = PostgresServer(Path(tempfile.mkdtemp(prefix="sohoa-bench-postgres-")))
@@ -246,8 +251,11 @@ def main() -> None:
         rows = [("bare tesseract, one page after another", bare_tesseract(images))]
         rows.append(("sohoa ingest, direct, 1 OCR process", direct_ingest(dossiers, work, postgres.create_database())))
         for workers in options.workers:
-            seconds = through_workers(dossiers, workers, work, api_env, postgres.create_database())
-            rows.append((f"Prefect, {workers} worker(s) x 1 OCR process, catalog on PostgreSQL", seconds))
+            seconds = through_workers(
+                dossiers, workers, work, api_env, postgres.create_database(), options.poll_seconds
+            )
+            polling = f", polling every {options.poll_seconds:g} s" if options.poll_seconds else ""
+            rows.append((f"Prefect, {workers} worker(s) x 1 OCR process{polling}, catalog on PostgreSQL", seconds))
         print(f"Machine: {machine()}\n")
         print(f"Input: {len(dossiers)} copies of the sample dossier, {pages} pages in all.\n")
         print("| run | seconds | pages/hour | vs bare tesseract |")
