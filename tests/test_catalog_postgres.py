@@ -14,6 +14,7 @@ import pytest
 from _fixtures import AGENCY, sample_folder, samples_named, set_env
 from _pages import MARKERS, write_png
 from conftest import run_sohoa
+from test_reindex import _queries  # the same queries as the SQLite reindex test
 
 from archive import Archive
 from archive.access import add_agency, add_user, create_token, record_access, verify_access_log
@@ -24,20 +25,11 @@ from archive.labels import label_document
 from catalog import Catalog
 from schemas.doctypes import DocType
 from schemas.settings import get_settings
-from schemas.text import fold
 from storage import layout, store_from_settings
 
 pytestmark = pytest.mark.slow
 PASSWORD = "Mật-khẩu-chuyển-kho-4410"
 SAMPLES = ("001-quyet-dinh.jpg", "004-giay-tiep-nhan.pdf")
-
-
-def _queries(documents) -> list[str]:
-    queries = ["quyết định", "quyet dinh dat dai", "hồ sơ", "ho so", "đất", "giấy tiếp nhận", "không có từ này"]
-    for document in documents:
-        for words in document.query_words:
-            queries += [words, fold(words)]
-    return queries
 
 
 def _results(url: str, queries: list[str]) -> list[dict]:
