@@ -20,6 +20,13 @@ def sohoa_home(request, sohoa_home, monkeypatch) -> Path:  # noqa: F811  (confte
     return sohoa_home
 
 
+def app_catalog_url(request) -> str:
+    """SOHOA_CATALOG_URL of a module's app fixture parametrised over ("sqlite", "postgresql"): the embedded SQLite
+    catalog (empty: the default), or a fresh PostgreSQL database (the session's server: a module-scoped fixture
+    cannot ask for the per-test `pg_catalog_url`)."""
+    return request.getfixturevalue("pg_server").create_database() if request.param == "postgresql" else ""
+
+
 def _url(home: Path) -> str:
     return os.environ.get("SOHOA_CATALOG_URL") or f"sqlite:///{home / 'catalog.db'}"
 

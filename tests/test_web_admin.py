@@ -11,6 +11,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from _catalogs import app_catalog_url
 from fastapi.testclient import TestClient
 
 from schemas.settings import Settings
@@ -54,7 +55,7 @@ def app(request, tmp_path_factory):
     home = tmp_path_factory.mktemp("admin-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("PREFECT_API_URL", raising=False)
-        application = create_app(Settings(home=home, store_url="", catalog_url=_catalog_url(request)))
+        application = create_app(Settings(home=home, store_url="", catalog_url=app_catalog_url(request)))
         archive = application.state.archive
         add_agency(archive, H33, "UBND huyện Ba Vì")
         add_agency(archive, X99, "Sở Tư pháp")
@@ -388,8 +389,3 @@ def test_every_admin_form_carries_the_csrf_token_and_labels_its_fields(app, admi
     for field in ("new-username", "new-role", "new-password", "new-password-again", "token-name", "token-role"):
         assert f'<label for="{field}">' in page and f'id="{field}"' in page
     assert "UBND huyện Ba Vì" in page and f'value="{X99}"' in page  # the agencies of the registry
-
-
-def _catalog_url(request) -> str:
-    """The app's catalog: the embedded SQLite one, or a fresh PostgreSQL database (the same pages on both)."""
-    return request.getfixturevalue("pg_server").create_database() if request.param == "postgresql" else ""

@@ -13,6 +13,7 @@ from functools import partial
 from html.parser import HTMLParser
 
 import pytest
+from _catalogs import app_catalog_url
 from fastapi.testclient import TestClient
 
 from schemas import Classification, Document, DocumentMetadata, OcrResult
@@ -85,7 +86,7 @@ def app(request, tmp_path_factory):
     home = tmp_path_factory.mktemp("pages-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("PREFECT_API_URL", raising=False)
-        settings = Settings(home=home, store_url="", catalog_url=_catalog_url(request))
+        settings = Settings(home=home, store_url="", catalog_url=app_catalog_url(request))
         application = create_app(settings)
         # Uploads are ingested in this process, as on a site without a Prefect server: another test may have left
         # Prefect's session-wide test harness running, which dispatch would otherwise send the files to.
@@ -644,8 +645,3 @@ def test_an_older_catalog_gets_the_review_column_filled_and_the_queue_is_the_sam
         assert views.review_count(reopened.engine, [H33]) == 1 and views.review_count(reopened.engine, [X99]) == 0
     finally:
         reopened.close()
-
-
-def _catalog_url(request) -> str:
-    """The app's catalog: the embedded SQLite one, or a fresh PostgreSQL database (the same pages on both)."""
-    return request.getfixturevalue("pg_server").create_database() if request.param == "postgresql" else ""

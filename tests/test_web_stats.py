@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from _catalogs import app_catalog_url
 from fastapi.testclient import TestClient
 from test_indicators import COMPONENT, H33, RESULT, X99, entry, record
 
@@ -29,7 +30,7 @@ def app(request, tmp_path_factory):
     home = tmp_path_factory.mktemp("stats-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("PREFECT_API_URL", raising=False)
-        application = create_app(Settings(home=home, store_url="", catalog_url=_catalog_url(request)))
+        application = create_app(Settings(home=home, store_url="", catalog_url=app_catalog_url(request)))
         archive = application.state.archive
         entries = [entry(A, "1.000001", "2024-01-05", True, APPLICANT), entry(B, "1.000002", "2024-04-10", True)]
         entries.append(entry(Y, "1.000001", "2024-01-05", True))
@@ -100,8 +101,3 @@ def test_the_chart_draws_each_percentage_to_scale_says_na_and_escapes_its_labels
     plot = HEIGHT - TOP - BOTTOM
     assert heights[:3] == [pytest.approx(plot / 2, abs=0.1), pytest.approx(plot, abs=0.1), 0.0]
     assert svg.count(">N/A<") == 1 and "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;" in svg
-
-
-def _catalog_url(request) -> str:
-    """The app's catalog: the embedded SQLite one, or a fresh PostgreSQL database (the same pages on both)."""
-    return request.getfixturevalue("pg_server").create_database() if request.param == "postgresql" else ""
